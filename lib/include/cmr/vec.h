@@ -1,0 +1,52 @@
+/*
+ * vec.h -- a typed growable array, as a struct you declare:
+ *
+ *     struct name_vec { char **items; size_t len, alloc; };
+ *     struct name_vec v = { 0 };
+ *     if (cmr_vec_push(&v, name) < 0) goto done;
+ *     char **it;
+ *     cmr_vec_foreach(&v, it) use(*it);
+ *     cmr_vec_release(&v);
+ *
+ * Any struct with members `items`, `len` and `alloc` works.  Memory comes
+ * from cmr_realloc (so the chaos test can fail it); on failure the vector is
+ * unchanged and CMR_ENOMEM is returned.
+ */
+#ifndef CMR_VEC_H
+#define CMR_VEC_H
+
+#include <stddef.h>
+
+#include "cmr/common.h"
+#include "cmr/error.h"
+
+/*
+ * Makes room for `need` elements of `elem` bytes in the array whose pointer
+ * is stored at `itemsp` (a T **, passed as void *).  0 or CMR_ENOMEM.
+ */
+int cmr_vec_grow_(void *itemsp, size_t *alloc, size_t need, size_t elem);
+
+/* Frees the array behind itemsp and sets it to NULL. */
+void cmr_vec_free_(void *itemsp);
+
+#define cmr_vec_reserve(v, n) \
+	cmr_vec_grow_(&(v)->items, &(v)->alloc, (n), sizeof(*(v)->items))
+
+/* Appends x (evaluated once, after growth); 0 or CMR_ENOMEM. */
+#define cmr_vec_push(v, x)                      \
+	(cmr_vec_reserve((v), (v)->len + 1) < 0 \
+	         ? CMR_ENOMEM                   \
+	         : ((v)->items[(v)->len++] = (x), 0))
+
+#define cmr_vec_foreach(v, it)                                                \
+	for ((it) = (v)->items; (it) != NULL && (it) < (v)->items + (v)->len; \
+	     (it)++)
+
+#define cmr_vec_release(v)                  \
+	do {                                \
+		cmr_vec_free_(&(v)->items); \
+		(v)->len = 0;               \
+		(v)->alloc = 0;             \
+	} while (0)
+
+#endif
