@@ -27,15 +27,20 @@
 /* Alignment good enough for any object we store. */
 #define ALIGN (sizeof(long double) > sizeof(void *) ? 16 : sizeof(void *))
 
+/*
+ * A chunk: `size` usable bytes in `data`, which is a flexible array of a
+ * union so that it is aligned for any type we store.
+ */
+union cmr_arena_align {
+	long double ld;
+	void *p;
+	long long ll;
+};
+
 struct cmr_arena_chunk {
 	struct cmr_arena_chunk *next;
-	size_t size; /* usable bytes in data */
-
-	union {
-		long double ld;
-		void *p;
-		long long ll;
-	} data[]; /* flexible array, aligned for any type */
+	size_t size;
+	union cmr_arena_align data[];
 };
 
 void cmr_arena_init(struct cmr_arena *a)
