@@ -42,7 +42,7 @@ static const struct command commands[] = {
 	  "are printed as FILE:LINE:COL: error: message on stderr.\n"
 	  "\n"
 	  "  --json    print the problems as JSON on stdout\n" },
-	{ "plan", cmd_not_built,
+	{ "plan", cmd_plan,
 	  "show what apply would change (reads CM, writes nothing)",
 	  "usage: cmrecon plan FILE... [--json] [-o PLANFILE]\n"
 	  "                    [--detailed-exitcode] [--force-secrets]\n"
@@ -53,18 +53,18 @@ static const struct command commands[] = {
 	  "  --detailed-exitcode    exit 2 when there are changes, 0 when none\n"
 	  "  --target SCOPE         limit the plan to a cluster/service/group\n"
 	  "  --force-secrets        write secrets that cannot be verified\n" },
-	{ "apply", cmd_not_built, "apply a plan: settings, parcels, restarts",
+	{ "apply", cmd_apply, "apply a plan: settings, parcels, restarts",
 	  "usage: cmrecon apply FILE... | PLANFILE [--yes] [--json]\n"
 	  "                    [--timeout DUR] [--no-restart]\n"
 	  "                    [--accept-concerning] [--force-secrets]\n"
 	  "                    [--max-changes N] [--restart-window SPEC]\n"
 	  "                    [--report FILE] [--metrics FILE]\n" },
-	{ "show", cmd_not_built, "render a saved plan file",
+	{ "show", cmd_show, "render a saved plan file",
 	  "usage: cmrecon show PLANFILE [--json]\n" },
 	{ "export", cmd_not_built, "write live state as a desired-state file",
 	  "usage: cmrecon export [--cluster NAME]... "
 	  "[--service CLUSTER/SERVICE]... [-o FILE]\n" },
-	{ "unlock", cmd_not_built, "break a stale apply lock",
+	{ "unlock", cmd_unlock, "break a stale apply lock",
 	  "usage: cmrecon unlock CLUSTER LOCK-ID\n" },
 	{ "version", cmd_version, "print the version",
 	  "usage: cmrecon version\n" },

@@ -42,6 +42,12 @@ void cmr_vec_free_(void *itemsp);
 	for ((it) = (v)->items; (it) != NULL && (it) < (v)->items + (v)->len; \
 	     (it)++)
 
+/* The most common vector: borrowed or arena-owned C strings. */
+struct cmr_str_vec {
+	const char **items;
+	size_t len, alloc;
+};
+
 #define cmr_vec_release(v)                  \
 	do {                                \
 		cmr_vec_free_(&(v)->items); \

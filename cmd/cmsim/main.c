@@ -1,0 +1,471 @@
+/*
+ * main.c -- cmsim's command line (DESIGN "cmsim, the simulator").
+ *
+ * Reads the flags, loads the catalog, the state file or the seed, the
+ * parcel repositories and the start-up faults, starts the server, writes
+ * the port file once connections are accepted, and waits for SIGINT or
+ * SIGTERM.  Everything else lives in cmsim_core so the unit tests can
+ * drive the simulation without HTTP.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmr/buf.h"
+
+#include "sim.h"
+
+#ifndef CMR_DATADIR
+#define CMR_DATADIR "/usr/local/share/cmrecon"
+#endif
+
+static void usage(FILE *f)
+{
+	fputs("usage: cmsim [--listen HOST:PORT] [--port-file FILE] "
+	      "[--seed FILE]\n"
+	      "             [--state-file FILE] [--catalog DIR]\n"
+	      "             [--parcel-repo URL=MANIFEST.json]... "
+	      "[--api-version vNN]\n"
+	      "             [--time-scale X] [--latency MS[:JITTER_MS]] "
+	      "[--fault SPEC]...\n"
+	      "             [--user "
+	      "NAME:PASSWORD[:full-admin|cluster-admin|read-only]]...\n"
+	      "             [--tls-cert FILE --tls-key FILE] "
+	      "[--keep-seed-secrets] [--verbose]\n"
+	      "See docs/cmsim.md for routes, durations and the fault "
+	      "grammar.\n",
+	      f);
+}
+
+static char *read_file(const char *path, struct cmr_error *err)
+{
+	struct cmr_buf b = CMR_BUF_INIT;
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+
+	if (!f) {
+		cmr_error_set(err, CMR_ENOTFOUND, "cannot open '%s': %s", path,
+		              strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		cmr_buf_add(&b, chunk, n);
+	fclose(f);
+	return cmr_buf_detach(&b, NULL);
+}
+
+static bool is_dir_file(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+static int add_user(struct cmsim *sim, const char *spec, struct cmr_error *err)
+{
+	char *copy = strdup(spec);
+	char *c1 = copy ? strchr(copy, ':') : NULL;
+	char *c2;
+	struct cmsim_user *u;
+	int role = CMSIM_FULL_ADMIN;
+
+	if (!c1 || c1 == copy) {
+		free(copy);
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "--user: expected NAME:PASSWORD[:ROLE]");
+	}
+	*c1++ = '\0';
+	c2 = strrchr(c1, ':');
+	if (c2 && (strcmp(c2 + 1, "full-admin") == 0 ||
+	           strcmp(c2 + 1, "cluster-admin") == 0 ||
+	           strcmp(c2 + 1, "read-only") == 0)) {
+		*c2++ = '\0';
+		role = strcmp(c2, "full-admin") == 0      ? CMSIM_FULL_ADMIN
+		       : strcmp(c2, "cluster-admin") == 0 ? CMSIM_CLUSTER_ADMIN
+		                                          : CMSIM_READ_ONLY;
+	}
+	u = realloc(sim->users, (sim->nusers + 1) * sizeof(*u));
+	if (!u) {
+		free(copy);
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	}
+	sim->users = u;
+	u[sim->nusers].name = strdup(copy);
+	u[sim->nusers].password = strdup(c1);
+	u[sim->nusers].role = role;
+	sim->nusers++;
+	free(copy);
+	return 0;
+}
+
+static int add_repo(struct cmsim *sim, const char *spec, struct cmr_error *err)
+{
+	const char *eq = strchr(spec, '=');
+	struct json_object *manifest;
+	struct cmsim_repo *r;
+	size_t ulen;
+
+	if (!eq || eq == spec)
+		return cmr_error_set(
+		        err, CMR_EINVAL,
+		        "--parcel-repo: expected URL=MANIFEST.json");
+	manifest = json_object_from_file(eq + 1);
+	if (!manifest || !cmsim_jget(manifest, "parcels")) {
+		json_object_put(manifest);
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "--parcel-repo: cannot read manifest '%s' "
+		                     "(expected manifest.json with 'parcels')",
+		                     eq + 1);
+	}
+	r = realloc(sim->repos, (sim->nrepos + 1) * sizeof(*r));
+	if (!r) {
+		json_object_put(manifest);
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	}
+	sim->repos = r;
+	ulen = (size_t)(eq - spec);
+	r[sim->nrepos].url = malloc(ulen + 2);
+	if (!r[sim->nrepos].url) {
+		json_object_put(manifest);
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	}
+	memcpy(r[sim->nrepos].url, spec, ulen);
+	if (spec[ulen - 1] != '/')
+		r[sim->nrepos].url[ulen++] = '/';
+	r[sim->nrepos].url[ulen] = '\0';
+	r[sim->nrepos].manifest = manifest;
+	sim->nrepos++;
+	return 0;
+}
+
+static int write_port_file(const char *path, int port, struct cmr_error *err)
+{
+	struct cmr_buf tmp = CMR_BUF_INIT;
+	FILE *f;
+	int error = 0;
+
+	cmr_buf_addf(&tmp, "%s.tmp", path);
+	f = fopen(tmp.ptr, "w");
+	if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 ||
+	    rename(tmp.ptr, path) != 0)
+		error = cmr_error_set(err, CMR_ERROR,
+		                      "cannot write port file '%s': %s", path,
+		                      strerror(errno));
+	cmr_buf_release(&tmp);
+	return error;
+}
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_PORT_FILE,
+	OPT_SEED,
+	OPT_STATE_FILE,
+	OPT_CATALOG,
+	OPT_PARCEL_REPO,
+	OPT_API_VERSION,
+	OPT_TIME_SCALE,
+	OPT_LATENCY,
+	OPT_FAULT,
+	OPT_USER,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_KEEP_SECRETS,
+	OPT_HELP,
+	OPT_VERBOSE,
+};
+
+static const struct option options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
+	{ "catalog", required_argument, NULL, OPT_CATALOG },
+	{ "parcel-repo", required_argument, NULL, OPT_PARCEL_REPO },
+	{ "api-version", required_argument, NULL, OPT_API_VERSION },
+	{ "time-scale", required_argument, NULL, OPT_TIME_SCALE },
+	{ "latency", required_argument, NULL, OPT_LATENCY },
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "keep-seed-secrets", no_argument, NULL, OPT_KEEP_SECRETS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct args {
+	const char *listen, *port_file, *seed, *state_file, *catalog;
+	const char *tls_cert, *tls_key;
+	const char **faults;
+	size_t nfaults;
+};
+
+static int parse_double(const char *s, double *out)
+{
+	char *end = NULL;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno == 0 && end && end != s && *end == '\0' ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmr_error err = CMR_ERROR_INIT;
+	struct cmsim sim;
+	struct args a;
+	struct cmsim_server *srv = NULL;
+	struct cmr_buf path = CMR_BUF_INIT;
+	char *host = NULL, *cert = NULL, *key = NULL;
+	int opt, port = 7180, rc = 1, sig = 0;
+	double scale = 1.0;
+	sigset_t sigs;
+	size_t i;
+
+	memset(&a, 0, sizeof(a));
+	a.listen = "127.0.0.1:7180";
+	if (cmsim_init(&sim, &err) < 0)
+		goto done;
+	a.faults = calloc((size_t)argc + 1, sizeof(*a.faults));
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_LISTEN:
+			a.listen = optarg;
+			break;
+		case OPT_PORT_FILE:
+			a.port_file = optarg;
+			break;
+		case OPT_SEED:
+			a.seed = optarg;
+			break;
+		case OPT_STATE_FILE:
+			a.state_file = optarg;
+			break;
+		case OPT_CATALOG:
+			a.catalog = optarg;
+			break;
+		case OPT_PARCEL_REPO:
+			if (add_repo(&sim, optarg, &err) < 0)
+				goto done;
+			break;
+		case OPT_API_VERSION: {
+			char *end = NULL;
+			long v = strtol(optarg[0] == 'v' ? optarg + 1 : optarg,
+			                &end, 10);
+
+			if (!end || *end || v < 1 || v > CMSIM_API_MAX) {
+				cmr_error_set(&err, CMR_EINVAL,
+				              "--api-version: expected v1..v%d",
+				              CMSIM_API_MAX);
+				goto done;
+			}
+			sim.api_max = (int)v;
+			break;
+		}
+		case OPT_TIME_SCALE:
+			if (parse_double(optarg, &scale) < 0 || scale < 0) {
+				cmr_error_set(&err, CMR_EINVAL,
+				              "--time-scale: expected a number "
+				              ">= 0");
+				goto done;
+			}
+			break;
+		case OPT_LATENCY: {
+			char *end = NULL;
+
+			sim.latency_ms = strtoll(optarg, &end, 10);
+			if (end && *end == ':')
+				sim.jitter_ms = strtoll(end + 1, &end, 10);
+			if (!end || *end || sim.latency_ms < 0 ||
+			    sim.jitter_ms < 0) {
+				cmr_error_set(&err, CMR_EINVAL,
+				              "--latency: expected "
+				              "MS[:JITTER_MS]");
+				goto done;
+			}
+			break;
+		}
+		case OPT_FAULT:
+			a.faults[a.nfaults++] = optarg;
+			break;
+		case OPT_USER:
+			if (add_user(&sim, optarg, &err) < 0)
+				goto done;
+			break;
+		case OPT_TLS_CERT:
+			a.tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			a.tls_key = optarg;
+			break;
+		case OPT_KEEP_SECRETS:
+			sim.keep_seed_secrets = true;
+			break;
+		case OPT_VERBOSE:
+			sim.verbose = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			rc = 0;
+			goto done;
+		default:
+			usage(stderr);
+			rc = 64;
+			goto done;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		rc = 64;
+		goto done;
+	}
+	if (!!a.tls_cert != !!a.tls_key) {
+		cmr_error_set(&err, CMR_EINVAL,
+		              "--tls-cert and --tls-key go together");
+		rc = 64;
+		goto done;
+	}
+	if (sim.nusers == 0 &&
+	    add_user(&sim, "admin:admin:full-admin", &err) < 0)
+		goto done;
+	{
+		const char *colon = a.listen ? strrchr(a.listen, ':') : NULL;
+		char *end = NULL;
+		long p;
+
+		if (!colon) {
+			cmr_error_set(&err, CMR_EINVAL,
+			              "--listen: expected HOST:PORT");
+			rc = 64;
+			goto done;
+		}
+		host = strndup(a.listen, (size_t)(colon - a.listen));
+		p = strtol(colon + 1, &end, 10);
+		if (!end || *end || p < 0 || p > 65535) {
+			cmr_error_set(&err, CMR_EINVAL,
+			              "--listen: bad port '%s'", colon + 1);
+			rc = 64;
+			goto done;
+		}
+		port = (int)p;
+	}
+	/* Catalog: --catalog, the install's data dir, the source tree. */
+	if (!a.catalog) {
+		cmr_buf_addf(&path, "%s/catalog/CM.json", CMR_DATADIR);
+		a.catalog = is_dir_file(path.ptr) ? CMR_DATADIR "/catalog"
+		                                  : CMSIM_SOURCE_DATA
+		                    "/catalog";
+	}
+	if (cmsim_catalog_load(&sim.catalog, a.catalog, &err) < 0)
+		goto done;
+	if (a.state_file) {
+		sim.state_file = strdup(a.state_file);
+		if (access(a.state_file, F_OK) == 0 &&
+		    cmsim_state_load(&sim, a.state_file, &err) < 0)
+			goto done;
+	}
+	if (!a.state_file || access(a.state_file, F_OK) != 0) {
+		struct json_object *seed;
+
+		if (!a.seed) {
+			cmr_buf_reset(&path);
+			cmr_buf_addf(&path, "%s/demo-seed.json", CMR_DATADIR);
+			a.seed = is_dir_file(path.ptr) ? path.ptr
+			                               : CMSIM_SOURCE_EXAMPLES
+			                 "/demo-seed.json";
+		}
+		seed = json_object_from_file(a.seed);
+		if (!seed) {
+			cmr_error_set(&err, CMR_EINVAL,
+			              "cannot read seed '%s': %s", a.seed,
+			              json_util_get_last_err());
+			goto done;
+		}
+		rc = cmsim_state_from_seed(&sim, seed, &err);
+		json_object_put(seed);
+		if (rc < 0) {
+			rc = 1;
+			goto done;
+		}
+		rc = 1;
+		/* CM reads its parcel repositories when it starts: what the
+		 * seed's REMOTE_PARCEL_REPO_URLS lists is visible at once.
+		 * Later changes need refreshParcelRepos. */
+		cmsim_parcels_refresh_repos(&sim);
+	}
+	cmsim_set_time_scale(&sim, scale);
+	for (i = 0; i < a.nfaults; i++) {
+		struct cmsim_fault *f = NULL;
+		struct cmsim_fault **items;
+
+		if (cmsim_fault_parse(&f, a.faults[i], cmsim_now(&sim), &err) <
+		    0)
+			goto done;
+		items = realloc(sim.faults.items,
+		                (sim.faults.len + 1) * sizeof(*items));
+		if (!items) {
+			cmsim_fault_free(f);
+			goto done;
+		}
+		sim.faults.items = items;
+		sim.faults.alloc = sim.faults.len + 1;
+		sim.faults.items[sim.faults.len++] = f;
+	}
+	cmsim_stats_reset(&sim);
+	if (sim.state_file && cmsim_state_save(&sim, &err) < 0)
+		goto done;
+	if (a.tls_cert) {
+		cert = read_file(a.tls_cert, &err);
+		key = cert ? read_file(a.tls_key, &err) : NULL;
+		if (!cert || !key)
+			goto done;
+	}
+	/* Block the signals before threads start, so only sigwait sees
+	 * them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (cmsim_server_start(&srv, &sim, host, port, cert, key, &err) < 0)
+		goto done;
+	if (a.port_file &&
+	    write_port_file(a.port_file, cmsim_server_port(srv), &err) < 0)
+		goto done;
+	fprintf(stderr, "cmsim: listening on %s://%s:%d (API v%d)\n",
+	        cert ? "https" : "http", host, cmsim_server_port(srv),
+	        sim.api_max);
+	sigwait(&sigs, &sig);
+	fprintf(stderr, "cmsim: signal %d, stopping\n", sig);
+	cmsim_server_stop(srv);
+	srv = NULL;
+	pthread_mutex_lock(&sim.lock);
+	if (sim.state_file && cmsim_state_save(&sim, &err) < 0) {
+		pthread_mutex_unlock(&sim.lock);
+		goto done;
+	}
+	pthread_mutex_unlock(&sim.lock);
+	rc = 0;
+done:
+	if (err.code != CMR_OK)
+		fprintf(stderr, "cmsim: error: %s\n", err.msg);
+	cmsim_server_stop(srv);
+	for (i = 0; i < sim.nusers; i++) {
+		free(sim.users[i].name);
+		free(sim.users[i].password);
+	}
+	free(sim.users);
+	sim.users = NULL;
+	sim.nusers = 0;
+	cmsim_release(&sim);
+	cmr_buf_release(&path);
+	free(a.faults);
+	free(host);
+	free(cert);
+	free(key);
+	return rc;
+}
