@@ -51,6 +51,8 @@ struct apply_args {
 	int64_t max_changes; /* -1: no limit */
 	const char *report_file;
 	const char *metrics_file;
+	bool window;
+	int window_start, window_end; /* minutes after midnight, UTC */
 	struct arg_list files;
 };
 
@@ -67,6 +69,35 @@ static int need_value(int *i, int argc, char **argv, const char **out)
 	if (*i + 1 >= argc)
 		return cli_usage_error("'%s' needs a value", argv[*i]);
 	*out = argv[++*i];
+	return 0;
+}
+
+/* "HH:MM" -> minutes after midnight, or -1. */
+static int parse_hhmm(const char *s, size_t len)
+{
+	int h, m;
+
+	if (len != 5 || s[2] != ':' || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
+	    s[1] > '9' || s[3] < '0' || s[3] > '9' || s[4] < '0' || s[4] > '9')
+		return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h > 24 || m > 59 || (h == 24 && m) ? -1 : h * 60 + m;
+}
+
+/* --restart-window HH:MM-HH:MM, UTC; may wrap midnight (22:00-04:00). */
+static int parse_window(struct apply_args *a, const char *v)
+{
+	const char *dash = strchr(v, '-');
+
+	if (!dash)
+		return -1;
+	a->window_start = parse_hhmm(v, (size_t)(dash - v));
+	a->window_end = parse_hhmm(dash + 1, strlen(dash + 1));
+	if (a->window_start < 0 || a->window_end < 0 ||
+	    a->window_start == a->window_end)
+		return -1;
+	a->window = true;
 	return 0;
 }
 
@@ -120,9 +151,13 @@ static int parse_args(struct apply_args *a, int argc, char **argv)
 				return rc;
 			a->metrics_file = v;
 		} else if (strcmp(arg, "--restart-window") == 0) {
-			cli_error("'%s' is not built yet (see docs/apply.md)",
-			          arg);
-			return CLI_EXIT_ERROR;
+			if ((rc = need_value(&i, argc, argv, &v)) != 0)
+				return rc;
+			if (parse_window(a, v) < 0)
+				return cli_usage_error("--restart-window '%s': "
+				                       "expected HH:MM-HH:MM "
+				                       "(UTC)",
+				                       v);
 		} else {
 			return cli_usage_error("unknown option '%s' for "
 			                       "'apply'",
@@ -594,6 +629,11 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 	prog.tty = isatty(STDERR_FILENO) != 0;
 	eopt.flags = (a.no_restart ? CMR_EXEC_NO_RESTART : 0) |
 	             (a.accept_concerning ? CMR_EXEC_ACCEPT_CONCERNING : 0);
+	if (a.window) {
+		eopt.flags |= CMR_EXEC_RESTART_WINDOW;
+		eopt.window_start = a.window_start;
+		eopt.window_end = a.window_end;
+	}
 	eopt.timeout_ms = a.timeout_ms;
 	eopt.change_ref = getenv("CMRECON_CHANGE_REF");
 	eopt.desired = s.desired;
@@ -605,10 +645,8 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 	eopt.progress = on_event;
 	eopt.progress_ud = &prog;
 	eopt.logger = &g->logger;
-	if (!s.hmac_key && sum.settings)
-		cli_warn(g, "CMRECON_HMAC_KEY is not set: secrets written now "
-		            "cannot be recorded, so later plans cannot tell "
-		            "whether they changed");
+	/* (A secret written without CMRECON_HMAC_KEY gets its own warning
+	 * from the executor: it cannot be recorded.) */
 	error = cmr_exec_apply(&rep, plan, s.client, &eopt, &err);
 	if (prog.live_line)
 		fputs("\r\033[K", stderr);

@@ -458,7 +458,7 @@ static void h_tags_get(struct cmsim_req *r)
 {
 	struct json_object *owner = tag_owner(r);
 	struct json_object *tags, *out;
-	int64_t limit = 1000, offset = 0, i, n;
+	int64_t limit = 10, offset = 0, i, n; /* the v45 spec's defaults */
 
 	if (!owner)
 		return;
@@ -466,10 +466,12 @@ static void h_tags_get(struct cmsim_req *r)
 		limit = strtoll(query(r, "limit"), NULL, 10);
 	if (query(r, "offset"))
 		offset = strtoll(query(r, "offset"), NULL, 10);
+	if (offset < 0)
+		offset = 0;
 	tags = cmsim_jarr(owner, "tags");
 	n = (int64_t)json_object_array_length(tags);
 	out = json_object_new_array();
-	for (i = offset < 0 ? 0 : offset; i < n && i - offset < limit; i++)
+	for (i = offset; i < n && i - offset < limit; i++)
 		json_object_array_add(out, cmsim_jdup(json_object_array_get_idx(
 		                                   tags, (size_t)i)));
 	ok(r, out);

@@ -723,10 +723,28 @@ static int parcel_start(struct run *r, const struct cmr_parcel_change *pc,
 	for (;;) {
 		struct cmr_error e = CMR_ERROR_INIT;
 
-		if ((error = call(r, "GET", purl.ptr, NULL, &resp, err)) < 0 ||
-		    (error = cmr_api_decode_parcel(&st, purl.ptr, resp.body.ptr,
+		error = call(r, "GET", purl.ptr, NULL, &resp, &e);
+		if (error < 0 && resp.status == 404) {
+			error = cmr_error_set(
+			        err, CMR_EAPI,
+			        "parcel %s %s is not offered to cluster '%s'%s; "
+			        "check REMOTE_PARCEL_REPO_URLS (CM: %s)",
+			        pc->product, pc->version, pc->cluster,
+			        r->plan->refresh_parcel_repos
+			                ? " even after refreshParcelRepos"
+			                : "",
+			        e.msg);
+			goto done;
+		}
+		if (error < 0) {
+			if (err && err->code == CMR_OK)
+				*err = e;
+			goto done;
+		}
+		if ((error = cmr_api_decode_parcel(&st, purl.ptr, resp.body.ptr,
 		                                   resp.body.len, err)) < 0)
 			goto done;
+		cmr_error_clear(&e);
 		if (st.stage == step_result(cmd) ||
 		    st.stage == step_transient(cmd)) {
 			run_emit(r, CMR_EXEC_EV_STEP, "parcel", tgt, -1,
@@ -1132,6 +1150,18 @@ static int restart_one(struct run *r, const struct svc_todo *t, const char *tgt,
 	return 0;
 }
 
+/* True when a restart may start now (no window, or inside it). */
+static bool in_window(const struct run *r)
+{
+	int64_t day_ms = (int64_t)24 * 60 * 60 * 1000;
+	int now, a = r->opt->window_start, b = r->opt->window_end;
+
+	if (!(r->opt->flags & CMR_EXEC_RESTART_WINDOW))
+		return true;
+	now = (int)((r->clock->wall_ms(r->clock) % day_ms) / 60000);
+	return a <= b ? now >= a && now < b : now >= a || now < b;
+}
+
 /* Remembers a service left stale by choice, for the verdict. */
 static int note_pending(struct run *r, const char *cluster, const char *service,
                         struct cmr_error *err)
@@ -1220,13 +1250,15 @@ static int stale_services(struct run *r, struct cmr_error *err)
 			continue;
 		}
 		if (t->action == CMR_ACTION_DEFERRED ||
-		    (r->opt->flags & CMR_EXEC_NO_RESTART)) {
+		    (r->opt->flags & CMR_EXEC_NO_RESTART) || !in_window(r)) {
 			r->rep->deferred++;
 			run_emit(r, CMR_EXEC_EV_SKIP, "restart", tgt, -1,
 			         "stale; restart deferred (%s)",
 			         t->action == CMR_ACTION_DEFERRED
 			                 ? "restart: never"
-			                 : "--no-restart");
+			         : (r->opt->flags & CMR_EXEC_NO_RESTART)
+			                 ? "--no-restart"
+			                 : "outside --restart-window");
 			if ((error = note_pending(r, t->cluster, t->service,
 			                          err)) < 0)
 				goto done;
@@ -1291,6 +1323,9 @@ static int verify(struct run *r, struct cmr_error *err)
 	memset(&po, 0, sizeof(po));
 	if (r->opt->plan_opt)
 		po = *r->opt->plan_opt;
+	/* A secret forced a moment ago cannot be verified without a record:
+	 * in the verdict it is a note, not a change left. */
+	po.flags &= ~(unsigned)CMR_PLAN_FORCE_SECRETS;
 	if ((error = cmr_api_read_live(&live, &params, r->c, r->opt->desired,
 	                               NULL, err)) < 0 ||
 	    (error = cmr_plan_build(&again, r->opt->desired, live, params, &po,
@@ -1370,6 +1405,7 @@ int cmr_exec_apply(struct cmr_exec_report *out, const struct cmr_plan *plan,
 	r.opt = opt;
 	r.rep = &rep;
 	r.journal_fd = -1;
+	r.local_lock_fd = -1;
 	r.clock = opt->clock ? opt->clock : cmr_clock_system();
 	r.start = r.clock->now_ms(r.clock);
 	r.w.client = c;

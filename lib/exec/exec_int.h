@@ -35,6 +35,7 @@ struct run {
 	char lock_name[64];
 	char lock_value[512];
 	int64_t lock_renew_at; /* wall ms */
+	int local_lock_fd;     /* below v41: the local lock file, or -1 */
 
 	int journal_fd; /* -1: none */
 	/* "cluster/service" of the services left stale by choice. */

@@ -16,13 +16,17 @@
  * (lock_renew).  Below API v41 there are no tags: the lock then covers
  * nothing and a warning says so.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmr/api.h"
 #include "cmr/api_write.h"
 #include "cmr/buf.h"
+#include "cmr/hmac.h"
 
 #include "exec_int.h"
 
@@ -188,6 +192,74 @@ static void winner(char *name, size_t ncap, char *value, size_t vcap,
 	}
 }
 
+/*
+ * Below API v41 there are no tags: the lock falls back to a file in the
+ * local state directory, one per CM URL, held with a POSIX record lock for
+ * as long as the apply runs (the kernel drops it if the process dies).  It
+ * only keeps applies on this machine apart, and says so.
+ */
+static int local_lock(struct run *r, struct cmr_error *err)
+{
+	struct cmr_buf path = CMR_BUF_INIT, hex = CMR_BUF_INIT;
+	const char *url = r->plan->cm_url ? r->plan->cm_url : "";
+	struct flock fl;
+	char holder[512];
+	ssize_t n;
+	int fd = -1, error = 0;
+
+	if (cmr_exec_journal_dir(&path, NULL) < 0 ||
+	    cmr_sha256_hex(&hex, url, strlen(url)) < 0) {
+		run_emit(r, CMR_EXEC_EV_WARN, "lock", "", -1,
+		         "API v%u has no entity tags and there is no local "
+		         "state directory: no lock is taken",
+		         r->ver);
+		goto done;
+	}
+	cmr_buf_addf(&path, "/lock-%.16s", hex.ptr);
+	if (cmr_buf_error(&path)) {
+		error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
+		goto done;
+	}
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		run_emit(r, CMR_EXEC_EV_WARN, "lock", "", -1,
+		         "cannot open the local lock '%s': %s; no lock is "
+		         "taken",
+		         path.ptr, strerror(errno));
+		goto done;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		n = pread(fd, holder, sizeof(holder) - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		error = cmr_error_set(err, CMR_ECONFLICT,
+		                      "another apply on this machine holds the "
+		                      "lock '%s': %s",
+		                      path.ptr, holder[0] ? holder : "unknown");
+		goto done;
+	}
+	make_value(r, r->lock_value, sizeof(r->lock_value));
+	if (ftruncate(fd, 0) == 0 &&
+	    pwrite(fd, r->lock_value, strlen(r->lock_value), 0) < 0)
+		cmr_log(r->opt->logger, CMR_LOG_DEBUG, "exec",
+		        "cannot write the local lock's holder");
+	r->local_lock_fd = fd;
+	fd = -1;
+	run_emit(r, CMR_EXEC_EV_WARN, "lock", "", -1,
+	         "API v%u has no entity tags: the lock is a local file and "
+	         "covers this machine only",
+	         r->ver);
+done:
+	if (fd >= 0)
+		close(fd);
+	cmr_buf_release(&path);
+	cmr_buf_release(&hex);
+	return error;
+}
+
 int lock_acquire(struct run *r, struct cmr_error *err)
 {
 	const struct cmr_plan *p = r->plan;
@@ -201,13 +273,8 @@ int lock_acquire(struct run *r, struct cmr_error *err)
 		         "the plan names no cluster: no lock is taken");
 		return 0;
 	}
-	if (r->ver < CMR_API_VERSION_TAGS) {
-		run_emit(r, CMR_EXEC_EV_WARN, "lock", "", -1,
-		         "API v%u has no entity tags: no lock is taken, so "
-		         "nothing stops a concurrent apply",
-		         r->ver);
-		return 0;
-	}
+	if (r->ver < CMR_API_VERSION_TAGS)
+		return local_lock(r, err);
 	for (k = 0; k < sizeof(rnd); k++)
 		rnd[k] = (unsigned char)cmr_jitter_rand(256);
 	snprintf(r->rep->lock_id, sizeof(r->rep->lock_id),
@@ -287,6 +354,10 @@ void lock_release(struct run *r)
 {
 	size_t i;
 
+	if (r->local_lock_fd >= 0) {
+		close(r->local_lock_fd); /* drops the record lock */
+		r->local_lock_fd = -1;
+	}
 	if (!r->locked)
 		return;
 	for (i = 0; i < r->plan->clusters.len; i++) {
@@ -317,6 +388,7 @@ int cmr_exec_unlock(struct cmr_client *c, const char *cluster, const char *id,
 	memset(&r, 0, sizeof(r));
 	memset(&opt, 0, sizeof(opt));
 	memset(&rep, 0, sizeof(rep));
+	r.local_lock_fd = -1;
 	r.c = c;
 	r.opt = &opt;
 	r.rep = &rep;

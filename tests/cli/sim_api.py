@@ -389,6 +389,12 @@ def tags_on_clusters_services_roles():
         s, b = sim.put(HDFS + "/tags", [{"name": "t", "value": "1"}])
         expect(s == 200 and b == [{"name": "t", "value": "1"}], b)
         expect(sim.get(HDFS)[1]["tags"] == b, "service tags")
+        many = [{"name": "t%02d" % i, "value": str(i)} for i in range(15)]
+        sim.put(C + "/tags", many)
+        s, b = sim.get(C + "/tags")
+        expect(len(b) == 10, "the spec's default limit is 10: %d" % len(b))
+        s, b = sim.get(C + "/tags", query={"limit": 100, "offset": -5})
+        expect(len(b) == 16, "all 16 with a larger limit: %d" % len(b))
         s, b = sim.put(C + "/tags", {"name": "not a list"})
         expect(s == 400, "tags body is a list")
 

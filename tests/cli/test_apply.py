@@ -196,6 +196,54 @@ clusters:
             self.assertEqual(self.parcel_stage(sim, "SPARK3", SPARK3),
                              "DISTRIBUTED")
 
+    def test_forced_secret_without_key_converges(self):
+        f = write(self.dir, "hive.yaml", """version: 1
+clusters:
+  Cluster 1:
+    services:
+      hive:
+        restart: never
+        config:
+          hive_metastore_database_password: {env: HIVE_DB_PW}
+""")
+        with Cmsim(args=FAST) as sim:
+            rc, out, err = self.cmrecon(sim, "apply", f, "--yes",
+                                        "--force-secrets",
+                                        env={"HIVE_DB_PW": "pw-123456"})
+            # hive is left stale by `restart: never`: exit 2, converged.
+            self.assertEqual(rc, 2, out + err)
+            self.assertIn("not recorded", err)
+            self.assertNotIn("pw-123456", out + err)
+
+    def test_refresh_and_client_config_without_restart(self):
+        f = write(self.dir, "refresh.yaml", """version: 1
+clusters:
+  Cluster 1:
+    services:
+      hdfs:
+        role_config_groups:
+          hdfs-DATANODE-BASE:
+            config:
+              dfs_datanode_data_dir_perm: "750"
+          hdfs-GATEWAY-BASE:
+            config:
+              dfs_client_use_trash: true
+""")
+        with Cmsim(args=FAST) as sim:
+            rc, out, err = self.cmrecon(sim, "apply", f, "--yes")
+            self.assertEqual(rc, 0, out + err)
+            stats = sim.stats()
+            base = "POST /api/v45/clusters/Cluster%201/services/hdfs/"
+            self.assertEqual(count(stats, base + "roleCommands/refresh"), 1)
+            self.assertEqual(count(stats, base + "commands/"
+                                   "deployClientConfig"), 1)
+            self.assertEqual(count(stats, base + "commands/restart"), 0)
+            self.assertEqual(count(stats, base + "commands/rollingRestart"),
+                             0)
+            s, svc = sim.get("/clusters/%s/services/hdfs" % quote(CLUSTER))
+            self.assertEqual(svc["configStalenessStatus"], "FRESH")
+            self.assertEqual(svc["clientConfigStalenessStatus"], "FRESH")
+
     def test_saved_plan_applies_and_stale_plan_refused(self):
         with Cmsim(args=FAST) as sim:
             planfile = os.path.join(self.dir, "p.json")

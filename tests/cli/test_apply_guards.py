@@ -47,6 +47,21 @@ class ApplyGuardsTest(ApplyBase):
             self.assertEqual(count(stats, "POST /api/v45/clusters/Cluster"
                                    "%201/services/hdfs/commands/"), 0)
 
+    def test_outside_restart_window_defers(self):
+        t = time.gmtime()
+        start = (t.tm_hour + 2) % 24
+        window = "%02d:00-%02d:00" % (start, (start + 1) % 24)
+        with Cmsim(args=FAST) as sim:
+            rc, out, err = self.cmrecon(sim, "apply", QUICKSTART, "--yes",
+                                        "--restart-window", window)
+            self.assertEqual(rc, 2, out + err)
+            self.assertIn("outside --restart-window", err)
+            self.assertEqual(count(sim.stats(), "POST /api/v45/clusters/"
+                                   "Cluster%201/services/"), 0)
+            rc, out, err = self.cmrecon(sim, "apply", QUICKSTART, "--yes",
+                                        "--restart-window", "25:00-01:00")
+            self.assertEqual(rc, 64, out + err)
+
     def test_no_tty_without_yes_refused(self):
         with Cmsim(args=FAST) as sim:
             rc, out, err = self.cmrecon(sim, "apply", QUICKSTART)
@@ -101,6 +116,25 @@ class ApplyGuardsTest(ApplyBase):
             loser = [r for p, r in zip(procs, results)
                      if p.returncode == 4][0]
             self.assertIn("locked by another apply", loser[1])
+
+    def test_below_v41_local_lock(self):
+        # No entity tags below v41: the lock is a local file, so two
+        # applies on this machine still exclude each other.
+        with Cmsim(args=["--time-scale", "100", "--api-version",
+                         "v40"]) as sim:
+            procs = [subprocess.Popen(
+                [CMRECON, "apply", QUICKSTART, "--yes"], env=self.env(sim),
+                cwd=self.dir, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+            results = [p.communicate(timeout=180) for p in procs]
+            codes = sorted(p.returncode for p in procs)
+            self.assertEqual(codes, [0, 4], results)
+            winner = [r for p, r in zip(procs, results)
+                      if p.returncode == 0][0]
+            self.assertIn("covers this machine only", winner[1])
+            self.assertEqual(count(sim.stats(), "PUT /api/v40/clusters/"
+                                   "Cluster%201/tags"), 0)
 
     def test_ctrl_c_stops_and_releases_lock(self):
         # A slow clock: the hdfs rolling restart takes long enough to be

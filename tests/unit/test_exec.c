@@ -828,6 +828,154 @@ static void test_exec__secret_written_recorded_never_shown(void **state)
 	cmr_plan_free(plan);
 }
 
+static size_t count_requests(struct fixture *fx, const char *method,
+                             const char *path_prefix)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cmr_fake_transport_requests(fx->fake); i++) {
+		const struct cmr_fake_request *r =
+		        cmr_fake_transport_request(fx->fake, i);
+
+		if (strcmp(r->method, method) == 0 &&
+		    strncmp(r->url, path_prefix, strlen(path_prefix)) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void test_exec__lock_renewed_during_waits(void **state)
+{
+	struct fixture *fx = *state;
+	struct cmr_plan *plan = NULL;
+	struct cmr_exec_options o;
+	struct cmr_exec_report rep;
+	int i;
+
+	assert_int_equal(cmr_plan_new(&plan, NULL), 0);
+	plan->plan_id = "10c4";
+	plan->refresh_parcel_repos = true;
+	assert_int_equal(cmr_vec_push(&plan->clusters, "Cluster 1"), 0);
+	expect(fx, "PUT", V "/clusters/Cluster%201/tags", 200, "[]");
+	expect(fx, "GET", V "/clusters/Cluster%201/tags?*", 200, "[]");
+	expect(fx, "GET", V "/cm/commands", 200, "{\"items\":[]}");
+	expect(fx, "POST", V "/cm/commands/refreshParcelRepos", 200,
+	       "{\"id\":5,\"name\":\"RefreshParcelRepos\",\"active\":true}");
+	for (i = 0; i < 3; i++)
+		expect(fx, "GET", V "/commands/5", 200,
+		       "{\"id\":5,\"name\":\"RefreshParcelRepos\","
+		       "\"active\":true}");
+	expect(fx, "GET", V "/commands/5", 200,
+	       "{\"id\":5,\"active\":false,\"success\":true}");
+	/* A lifetime so short that every wait renews: the first tick comes
+	 * before the clock moved, the next two after a sleep. */
+	for (i = 0; i < 2; i++) {
+		expect(fx, "PUT", V "/clusters/Cluster%201/tags", 200, "[]");
+		expect(fx, "DELETE", V "/clusters/Cluster%201/tags", 200, "[]");
+	}
+	expect(fx, "GET", V "/clusters/Cluster%201/services", 200,
+	       "{\"items\":[]}");
+	expect(fx, "DELETE", V "/clusters/Cluster%201/tags", 200, "[]");
+	exec_options(&o, fx);
+	o.flags = CMR_EXEC_NO_VERIFY;
+	o.lock_ttl_ms = 3;
+	o.holder = "ci@runner";
+	assert_cmr_ok(cmr_exec_apply(&rep, plan, fx->client, &o, &fx->err),
+	              &fx->err);
+	assert_int_equal(count_requests(fx, "PUT", V "/clusters"), 3);
+	assert_int_equal(count_requests(fx, "DELETE", V "/clusters"), 3);
+	/* The release deletes the tag by name, every value. */
+	assert_null(strstr(
+	        cmr_fake_transport_request(
+	                fx->fake, cmr_fake_transport_requests(fx->fake) - 1)
+	                ->body,
+	        "\"value\""));
+	assert_non_null(strstr(cmr_fake_transport_request(fx->fake, 0)->body,
+	                       "holder=ci@runner"));
+	assert_non_null(strstr(cmr_fake_transport_request(fx->fake, 0)->body,
+	                       "plan=10c4"));
+	assert_int_equal(strlen(rep.lock_id), 16);
+	cmr_plan_free(plan);
+}
+
+static void test_exec__write_paths_and_bodies(void **state)
+{
+	struct cmr_buf b = CMR_BUF_INIT;
+	struct cmr_api_scope sc = { CMR_API_SCOPE_GROUP, "a/b c", "hdfs",
+		                    "hdfs-DATANODE-BASE" };
+	struct cmr_api_config_item items[] = { { "k1", "v\"1" },
+		                               { "k2", NULL } };
+	struct cmr_api_tag tags[] = { { "cmrecon.lock.1", "x=y" },
+		                      { "cmrecon.lock.2", NULL } };
+	const char *names[] = { "r1", "r2" };
+
+	(void)state;
+	assert_int_equal(
+	        cmr_api_build_config_put(&b, 45, &sc, "cmrecon apply, plan 1"),
+	        0);
+	assert_string_equal(b.ptr, V "/clusters/a%2Fb%20c/services/hdfs/"
+	                             "roleConfigGroups/hdfs-DATANODE-BASE/"
+	                             "config?message=cmrecon%20apply%2C%20"
+	                             "plan%201");
+	cmr_buf_reset(&b);
+	assert_int_equal(cmr_api_body_config(&b, items, 2), 0);
+	assert_string_equal(b.ptr, "{\"items\":[{\"name\":\"k1\",\"value\":"
+	                           "\"v\\\"1\"},{\"name\":\"k2\",\"value\":"
+	                           "null}]}");
+	cmr_buf_reset(&b);
+	assert_int_equal(cmr_api_build_parcel_command(&b, 45, "C", "CDH",
+	                                              "7.1.9-1", "activate"),
+	                 0);
+	assert_string_equal(b.ptr, V "/clusters/C/parcels/products/CDH/"
+	                             "versions/7.1.9-1/commands/activate");
+	cmr_buf_reset(&b);
+	assert_int_equal(cmr_api_build_active_commands(&b, 45, NULL, NULL), 0);
+	assert_string_equal(b.ptr, V "/cm/commands");
+	cmr_buf_reset(&b);
+	assert_int_equal(
+	        cmr_api_build_role_command(&b, 45, "C", "hdfs", "refresh"), 0);
+	assert_string_equal(b.ptr, V "/clusters/C/services/hdfs/"
+	                             "roleCommands/refresh");
+	cmr_buf_reset(&b);
+	assert_int_equal(cmr_api_body_role_names(&b, names, 2), 0);
+	assert_string_equal(b.ptr, "{\"items\":[\"r1\",\"r2\"]}");
+	cmr_buf_reset(&b);
+	assert_int_equal(cmr_api_body_tags(&b, tags, 2), 0);
+	assert_string_equal(b.ptr, "[{\"name\":\"cmrecon.lock.1\",\"value\":"
+	                           "\"x=y\"},{\"name\":\"cmrecon.lock.2\"}]");
+	cmr_buf_reset(&b);
+	assert_int_equal(cmr_api_body_rolling_restart(&b), 0);
+	assert_string_equal(b.ptr, "{\"staleConfigsOnly\":true}");
+	cmr_buf_release(&b);
+}
+
+static void test_exec__decode_bulk_and_refs(void **state)
+{
+	struct cmr_api_command_list l;
+	struct cmr_error err = CMR_ERROR_INIT;
+	static const char body[] =
+	        "{\"items\":[{\"id\":1,\"name\":\"Refresh\",\"active\":true,"
+	        "\"serviceRef\":{\"clusterName\":\"C\",\"serviceName\":"
+	        "\"hdfs\"},\"clusterRef\":{\"clusterName\":\"C\"}}],"
+	        "\"errors\":[\"role r9 not found\",\"role r8 busy\"]}";
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	assert_cmr_ok(cmr_api_decode_command_list(&l, "bulk", body,
+	                                          sizeof(body) - 1, &err),
+	              &err);
+	assert_int_equal(l.len, 1);
+	assert_int_equal(l.items[0].id, 1);
+	assert_string_equal(l.items[0].service, "hdfs");
+	assert_string_equal(l.items[0].cluster, "C");
+	assert_string_equal(l.errors, "role r9 not found; role r8 busy");
+	cmr_api_command_list_release(&l);
+	assert_cmr_fails_with(
+	        CMR_EINVAL,
+	        cmr_api_decode_command_list(&l, "bulk", "[1]", 3, &err), &err);
+	cmr_api_command_list_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -853,6 +1001,9 @@ int main(void)
 		T(test_exec__lock_refused_names_holder),
 		T(test_exec__desired_from_plan),
 		T(test_exec__secret_written_recorded_never_shown),
+		T(test_exec__lock_renewed_during_waits),
+		T(test_exec__write_paths_and_bodies),
+		T(test_exec__decode_bulk_and_refs),
 #undef T
 	};
 

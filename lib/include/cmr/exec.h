@@ -151,6 +151,8 @@ enum cmr_exec_flags {
 	CMR_EXEC_ACCEPT_CONCERNING = 1 << 1, /* --accept-concerning */
 	CMR_EXEC_NO_LOCK = 1 << 2,           /* tests: take no lock */
 	CMR_EXEC_NO_VERIFY = 1 << 3,         /* skip the final re-plan */
+	CMR_EXEC_RESTART_WINDOW = 1 << 4,    /* restart only inside the
+	                                      * window below */
 };
 
 struct cmr_exec_options {
@@ -179,6 +181,12 @@ struct cmr_exec_options {
 	void *progress_ud;
 	struct cmr_clock *clock; /* NULL: the system clock */
 	const struct cmr_logger *logger;
+	/*
+	 * --restart-window: restarts start only when the UTC time of day,
+	 * in minutes, is in [window_start, window_end) (wrapping midnight
+	 * when start > end); outside it they are deferred (exit 2).
+	 */
+	int window_start, window_end;
 	/* Backoff of the waiter (tests); 0: defaults. */
 	int64_t poll_initial_ms, poll_max_ms;
 };
