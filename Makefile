@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian 12 package names.  Later issues' needs are listed too (fuzzing,
 # schema tests), so one install covers every target.
-DEPS := build-essential cmake pkg-config clang clang-format \
+DEPS := build-essential cmake pkg-config clang clang-format clang-tidy \
 	libclang-rt-14-dev libyaml-dev libcurl4-openssl-dev libjson-c-dev \
 	libcmocka-dev libmicrohttpd-dev libssl-dev python3 \
 	python3-jsonschema python3-ruamel.yaml curl
@@ -19,7 +19,7 @@ DEPS := build-essential cmake pkg-config clang clang-format \
 BUILD_DIR ?= build
 TEST_BUILD_DIR ?= build-test
 
-.PHONY: all build demo test deps lint format clean help
+.PHONY: all build demo test deps lint format clean help memcheck
 
 all: build
 
@@ -64,6 +64,11 @@ test: deps
 		-DCMR_SANITIZE=address,undefined -DCMR_WERROR=ON -DCMR_BUILD_TESTS=ON
 	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 	cd $(TEST_BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --timeout 600
+
+# The whole suite under valgrind memcheck, in its own non-sanitized Debug
+# build (build-memcheck/); slow (see docs/memcheck.md), so not part of test.
+memcheck: deps
+	sh tests/memcheck/run.sh build-memcheck
 
 lint: deps
 	sh tests/lint/check_format.sh

@@ -36,7 +36,9 @@
 #include "cmr/planfile.h"
 #include "cmr/render.h"
 #include "cmr/vec.h"
+#include "cmr/window.h"
 
+#include "report.h"
 #include "session.h"
 
 /* The file arguments (a named type: see lib/exec/exec_int.h). */
@@ -52,7 +54,7 @@ struct apply_args {
 	const char *report_file;
 	const char *metrics_file;
 	bool window;
-	int window_start, window_end; /* minutes after midnight, UTC */
+	struct cmr_window restart_window; /* --restart-window, local time */
 	struct arg_list files;
 };
 
@@ -69,35 +71,6 @@ static int need_value(int *i, int argc, char **argv, const char **out)
 	if (*i + 1 >= argc)
 		return cli_usage_error("'%s' needs a value", argv[*i]);
 	*out = argv[++*i];
-	return 0;
-}
-
-/* "HH:MM" -> minutes after midnight, or -1. */
-static int parse_hhmm(const char *s, size_t len)
-{
-	int h, m;
-
-	if (len != 5 || s[2] != ':' || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
-	    s[1] > '9' || s[3] < '0' || s[3] > '9' || s[4] < '0' || s[4] > '9')
-		return -1;
-	h = (s[0] - '0') * 10 + (s[1] - '0');
-	m = (s[3] - '0') * 10 + (s[4] - '0');
-	return h > 24 || m > 59 || (h == 24 && m) ? -1 : h * 60 + m;
-}
-
-/* --restart-window HH:MM-HH:MM, UTC; may wrap midnight (22:00-04:00). */
-static int parse_window(struct apply_args *a, const char *v)
-{
-	const char *dash = strchr(v, '-');
-
-	if (!dash)
-		return -1;
-	a->window_start = parse_hhmm(v, (size_t)(dash - v));
-	a->window_end = parse_hhmm(dash + 1, strlen(dash + 1));
-	if (a->window_start < 0 || a->window_end < 0 ||
-	    a->window_start == a->window_end)
-		return -1;
-	a->window = true;
 	return 0;
 }
 
@@ -153,11 +126,10 @@ static int parse_args(struct apply_args *a, int argc, char **argv)
 		} else if (strcmp(arg, "--restart-window") == 0) {
 			if ((rc = need_value(&i, argc, argv, &v)) != 0)
 				return rc;
-			if (parse_window(a, v) < 0)
-				return cli_usage_error("--restart-window '%s': "
-				                       "expected HH:MM-HH:MM "
-				                       "(UTC)",
-				                       v);
+			if (cmr_window_parse(&a->restart_window, v, &err) < 0)
+				return cli_usage_error("--restart-window: %s",
+				                       err.msg);
+			a->window = true;
 		} else {
 			return cli_usage_error("unknown option '%s' for "
 			                       "'apply'",
@@ -313,87 +285,6 @@ done:
 	return rc;
 }
 
-/* ----------------------------------------------------------------------
- * Report
- */
-
-static void report_json(struct cmr_buf *b, const struct cmr_plan *plan,
-                        const struct cmr_exec_report *r, int rc,
-                        const char *error)
-{
-	cmr_buf_adds(b, "{\"kind\":\"cmrecon-apply-report\",\"plan_id\":");
-	cmr_buf_add_json_str(b, plan && plan->plan_id ? plan->plan_id : "");
-	cmr_buf_addf(b,
-	             ",\"exit_code\":%d,\"converged\":%s,\"verified\":%s,"
-	             "\"interrupted\":%s,\"writes\":%zu,\"settings\":%zu,"
-	             "\"secrets\":%zu,\"secret_records\":%zu,"
-	             "\"commands\":%zu,\"parcel_steps\":%zu,"
-	             "\"refreshed\":%zu,\"client_configs\":%zu,"
-	             "\"restarted\":%zu,\"maintenance\":%zu,\"stopped\":%zu,"
-	             "\"deferred\":%zu,"
-	             "\"remaining\":%zu,\"elapsed_ms\":%lld,\"lock_id\":",
-	             rc, r->converged ? "true" : "false",
-	             r->verified ? "true" : "false",
-	             r->interrupted ? "true" : "false", r->writes, r->settings,
-	             r->secrets, r->secret_records, r->commands,
-	             r->parcel_steps, r->refreshed, r->client_configs,
-	             r->restarted, r->maintenance, r->stopped, r->deferred,
-	             r->remaining, (long long)r->elapsed_ms);
-	cmr_buf_add_json_str(b, r->lock_id);
-	cmr_buf_adds(b, ",\"error\":");
-	if (error)
-		cmr_buf_add_json_str(b, error);
-	else
-		cmr_buf_adds(b, "null");
-	cmr_buf_adds(b, "}\n");
-}
-
-/*
- * The report as Prometheus text exposition (node_exporter's textfile
- * collector), for monitoring scheduled applies.
- */
-static void report_metrics(struct cmr_buf *b, const struct cmr_exec_report *r,
-                           int rc)
-{
-	static const char *const head[][2] = {
-		{ "exit_code", "Exit code of the last apply." },
-		{ "converged", "1 when the last apply converged." },
-		{ "duration_seconds", "Duration of the last apply." },
-		{ "last_run_timestamp_seconds", "When the last apply ended." },
-	};
-	struct timespec ts;
-	double values[4];
-	size_t i;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	values[0] = rc;
-	values[1] = r->converged ? 1 : 0;
-	values[2] = (double)r->elapsed_ms / 1000.0;
-	values[3] = (double)ts.tv_sec;
-	for (i = 0; i < CMR_ARRAY_SIZE(head); i++)
-		cmr_buf_addf(b,
-		             "# HELP cmrecon_apply_%s %s\n"
-		             "# TYPE cmrecon_apply_%s gauge\n"
-		             "cmrecon_apply_%s %.3f\n",
-		             head[i][0], head[i][1], head[i][0], head[i][0],
-		             values[i]);
-	cmr_buf_adds(b, "# HELP cmrecon_apply_changes What the last apply "
-	                "did, by kind.\n"
-	                "# TYPE cmrecon_apply_changes gauge\n");
-	cmr_buf_addf(b,
-	             "cmrecon_apply_changes{kind=\"settings\"} %zu\n"
-	             "cmrecon_apply_changes{kind=\"parcel_steps\"} %zu\n"
-	             "cmrecon_apply_changes{kind=\"restarts\"} %zu\n"
-	             "cmrecon_apply_changes{kind=\"refreshes\"} %zu\n"
-	             "cmrecon_apply_changes{kind=\"client_configs\"} %zu\n"
-	             "cmrecon_apply_changes{kind=\"deferred\"} %zu\n"
-	             "cmrecon_apply_changes{kind=\"maintenance\"} %zu\n"
-	             "cmrecon_apply_changes{kind=\"remaining\"} %zu\n",
-	             r->settings, r->parcel_steps, r->restarted, r->refreshed,
-	             r->client_configs, r->deferred, r->maintenance,
-	             r->remaining);
-}
-
 static int confirm(const struct apply_args *a)
 {
 	char line[32];
@@ -445,6 +336,30 @@ done:
 	return rc;
 }
 
+/*
+ * Restarts were deferred by --restart-window: say when the window opens
+ * next (local time), on stderr and in the report.
+ */
+static void note_window(struct run_report *rr, const struct cmr_window *w,
+                        const struct cli_globals *g)
+{
+	char when[64] = "";
+	time_t next;
+	struct tm tm;
+
+	if (!cmr_window_next(&next, w, time(NULL)))
+		return;
+	rr->window_next_ms = (int64_t)next * 1000;
+	if (localtime_r(&next, &tm))
+		strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M %Z", &tm);
+	if (g->verbosity >= 0)
+		fprintf(stderr,
+		        "cmrecon: note: restarts deferred outside "
+		        "--restart-window '%s' (local time); it opens next at "
+		        "%s\n",
+		        rr->restart_window, when);
+}
+
 static int exit_code(int error, const struct cmr_exec_report *r)
 {
 	if (error == CMR_ECONFLICT || error == CMR_EREFUSED)
@@ -479,7 +394,8 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 	struct cmr_error err = CMR_ERROR_INIT;
 	struct progress prog;
 	struct sigaction sa, old_sa;
-	bool planfile = false, handler = false;
+	struct run_report rr;
+	bool planfile = false, handler = false, parsed = false;
 	char ver[16], host[256];
 	const char *user;
 	int rc, error;
@@ -491,8 +407,10 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 	memset(&rep, 0, sizeof(rep));
 	memset(&ropt, 0, sizeof(ropt));
 	s.g = g;
+	report_init(&rr, "apply");
 	if ((rc = parse_args(&a, argc, argv)) != 0)
 		goto done;
+	parsed = true;
 	if (a.files.len == 1) {
 		if ((rc = read_whole(a.files.items[0], &text)) != 0)
 			goto done;
@@ -524,6 +442,7 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 		                      &err) < 0) {
 			cli_error("reading the live state from %s: %s", s.url,
 			          err.msg);
+			report_set_error(&rr, err.msg);
 			rc = CLI_EXIT_ERROR;
 			goto done;
 		}
@@ -541,6 +460,7 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 		                      &err) < 0) {
 			cli_error("reading the live state from %s: %s", s.url,
 			          err.msg);
+			report_set_error(&rr, err.msg);
 			rc = CLI_EXIT_ERROR;
 			goto done;
 		}
@@ -561,6 +481,8 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 			rc = CLI_EXIT_ERROR;
 			goto done;
 		}
+		rr.plan = plan;
+		rr.cm_url = s.url;
 		if (!a.json) {
 			ropt.color = g->color;
 			ropt.title = "cmrecon apply";
@@ -573,31 +495,45 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 			fflush(stdout);
 		}
 	}
+	rr.plan = plan;
+	rr.cm_url = s.url;
 	cmr_plan_summarize(&sum, plan);
 	if (sum.errors) {
 		cli_error("the plan has %zu error%s; fix the desired state "
 		          "before applying",
 		          sum.errors, sum.errors == 1 ? "" : "s");
+		report_set_error(&rr, "the plan has errors; nothing was "
+		                      "applied");
 		rc = CLI_EXIT_ERROR;
 		goto done;
 	}
 	if (!cmr_plan_has_changes(plan)) {
-		if (a.json)
-			printf("{\"kind\":\"cmrecon-apply-report\","
-			       "\"exit_code\":0,\"converged\":true,"
-			       "\"writes\":0,\"commands\":0}\n");
-		else if (g->verbosity >= 0)
+		/* Nothing to do is a converged apply (and a report). */
+		rep.converged = true;
+		rr.exec = &rep;
+		report_finish(&rr, CLI_EXIT_OK);
+		if (a.json) {
+			cmr_buf_reset(&out);
+			report_json(&out, &rr);
+			fwrite(out.ptr, 1, out.len, stdout);
+		} else if (g->verbosity >= 0) {
 			fprintf(stderr, "No changes: CM already matches; "
 			                "nothing to apply.\n");
+		}
 		rc = CLI_EXIT_OK;
 		goto done;
 	}
 	if (a.max_changes >= 0 && (int64_t)(sum.settings + sum.parcels +
 	                                    sum.restarts) > a.max_changes) {
-		cli_error("the plan has %zu changes, more than --max-changes "
-		          "%lld; refusing",
-		          sum.settings + sum.parcels + sum.restarts,
-		          (long long)a.max_changes);
+		char why[160];
+
+		snprintf(why, sizeof(why),
+		         "the plan has %zu changes, more than --max-changes "
+		         "%lld; refusing",
+		         sum.settings + sum.parcels + sum.restarts,
+		         (long long)a.max_changes);
+		cli_error("%s", why);
+		report_set_error(&rr, why);
 		rc = CLI_EXIT_REFUSED;
 		goto done;
 	}
@@ -631,8 +567,9 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 	             (a.accept_concerning ? CMR_EXEC_ACCEPT_CONCERNING : 0);
 	if (a.window) {
 		eopt.flags |= CMR_EXEC_RESTART_WINDOW;
-		eopt.window_start = a.window_start;
-		eopt.window_end = a.window_end;
+		eopt.window = &a.restart_window;
+		cmr_window_format(rr.restart_window, sizeof(rr.restart_window),
+		                  &a.restart_window);
 	}
 	eopt.timeout_ms = a.timeout_ms;
 	eopt.change_ref = getenv("CMRECON_CHANGE_REF");
@@ -651,8 +588,12 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 	if (prog.live_line)
 		fputs("\r\033[K", stderr);
 	rc = exit_code(error, &rep);
+	rr.exec = &rep;
+	if (a.window && rep.deferred)
+		note_window(&rr, &a.restart_window, g);
 	if (error < 0) {
 		cli_error("%s", err.msg);
+		report_set_error(&rr, err.msg);
 		if ((rep.commands || rep.parcel_steps) &&
 		    error != CMR_ECONFLICT)
 			fprintf(stderr,
@@ -666,7 +607,8 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 		          rep.remaining, rep.remaining == 1 ? "" : "s");
 	}
 	cmr_buf_reset(&out);
-	report_json(&out, plan, &rep, rc, error < 0 ? err.msg : NULL);
+	report_finish(&rr, rc);
+	report_json(&out, &rr);
 	if (a.json) {
 		fwrite(out.ptr, 1, out.len, stdout);
 	} else if (g->verbosity >= 0) {
@@ -684,20 +626,15 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 		       rep.maintenance, rep.stopped);
 	}
 	fflush(stdout);
-	if (a.report_file &&
-	    session_write_file(a.report_file, out.ptr, out.len) != 0 &&
-	    rc == CLI_EXIT_OK)
-		rc = CLI_EXIT_ERROR;
-	if (a.metrics_file) {
-		cmr_buf_reset(&out);
-		report_metrics(&out, &rep, rc);
-		if ((cmr_buf_error(&out) ||
-		     session_write_file(a.metrics_file, out.ptr, out.len) !=
-		             0) &&
+done:
+	/* Every run that got past its arguments reports, failures too: a
+	 * scheduled run's monitoring needs those most. */
+	if (parsed && (a.report_file || a.metrics_file)) {
+		report_finish(&rr, rc);
+		if (report_write(&rr, a.report_file, a.metrics_file) != 0 &&
 		    rc == CLI_EXIT_OK)
 			rc = CLI_EXIT_ERROR;
 	}
-done:
 	if (handler)
 		sigaction(SIGINT, &old_sa, NULL);
 	cmr_buf_release(&text);

@@ -8,7 +8,9 @@
  * the environment, which beats the desired-state file (the file is read by
  * the commands themselves).
  *
- * A command that is not built yet says so and exits 1: it is never faked.
+ * Each command lives in its own cmd_<verb>.c and returns the exit code;
+ * this file only dispatches, so the exit-code table stays in one place
+ * (cli.h).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,8 +33,6 @@ struct command {
 	const char *usage; /* the synopsis and the command's own options */
 };
 
-static int cmd_not_built(int argc, char **argv, const struct cli_globals *g);
-
 static const struct command commands[] = {
 	{ "validate", cmd_validate,
 	  "check desired-state files offline, reporting every problem",
@@ -47,25 +47,58 @@ static const struct command commands[] = {
 	  "usage: cmrecon plan FILE... [--json] [-o PLANFILE]\n"
 	  "                    [--detailed-exitcode] [--force-secrets]\n"
 	  "                    [--target CLUSTER[/SERVICE[/GROUP]]]...\n"
+	  "                    [--report FILE] [--metrics FILE]\n"
 	  "\n"
 	  "  --json                 the plan as versioned JSON on stdout\n"
 	  "  -o PLANFILE            also save the plan for `apply PLANFILE`\n"
 	  "  --detailed-exitcode    exit 2 when there are changes, 0 when none\n"
 	  "  --target SCOPE         limit the plan to a cluster/service/group\n"
-	  "  --force-secrets        write secrets that cannot be verified\n" },
+	  "  --force-secrets        write secrets that cannot be verified\n"
+	  "  --report FILE          write a JSON run report (drift) to FILE\n"
+	  "  --metrics FILE         write Prometheus metrics to FILE\n" },
 	{ "apply", cmd_apply, "apply a plan: settings, parcels, restarts",
 	  "usage: cmrecon apply FILE... | PLANFILE [--yes] [--json]\n"
 	  "                    [--timeout DUR] [--no-restart]\n"
 	  "                    [--accept-concerning] [--force-secrets]\n"
 	  "                    [--max-changes N] [--restart-window SPEC]\n"
-	  "                    [--report FILE] [--metrics FILE]\n" },
+	  "                    [--report FILE] [--metrics FILE]\n"
+	  "\n"
+	  "With desired-state files: plans, shows the plan and asks on a TTY.\n"
+	  "With a plan file (from `plan -o`): applies exactly that plan after\n"
+	  "checking that CM has not changed since (exit 3 if it has).\n"
+	  "\n"
+	  "  --yes                  do not ask (needed without a TTY)\n"
+	  "  --json                 JSON event lines and a final report\n"
+	  "  --timeout DUR          one deadline for every wait (30s, 5m, 2h)\n"
+	  "  --no-restart           write settings, leave restarts (exit 2)\n"
+	  "  --accept-concerning    let CONCERNING health pass the gate\n"
+	  "  --force-secrets        write secrets that cannot be verified\n"
+	  "  --max-changes N        refuse (exit 4) a plan with more changes\n"
+	  "  --restart-window SPEC  restart only inside these times\n"
+	  "  --report FILE          write a JSON report of the run\n"
+	  "  --metrics FILE         write Prometheus metrics (textfile)\n" },
 	{ "show", cmd_show, "render a saved plan file",
-	  "usage: cmrecon show PLANFILE [--json]\n" },
-	{ "export", cmd_not_built, "write live state as a desired-state file",
+	  "usage: cmrecon show PLANFILE [--json]\n"
+	  "\n"
+	  "Renders a plan saved with `plan -o`, with where and when it was\n"
+	  "made.  Reads no CM.\n"
+	  "\n"
+	  "  --json    print the plan file's JSON\n" },
+	{ "export", cmd_export, "write live state as a desired-state file",
 	  "usage: cmrecon export [--cluster NAME]... "
-	  "[--service CLUSTER/SERVICE]... [-o FILE]\n" },
+	  "[--service CLUSTER/SERVICE]... [-o FILE]\n"
+	  "                      [--omit-defaults]\n"
+	  "\n"
+	  "  --cluster NAME         only this cluster (repeatable)\n"
+	  "  --service C/SERVICE    only this service (repeatable)\n"
+	  "  -o FILE                write to FILE (atomically, mode 0600)\n"
+	  "  --omit-defaults        leave out settings equal to CM's default\n" },
 	{ "unlock", cmd_unlock, "break a stale apply lock",
-	  "usage: cmrecon unlock CLUSTER LOCK-ID\n" },
+	  "usage: cmrecon unlock CLUSTER LOCK-ID\n"
+	  "\n"
+	  "Deletes the apply lock LOCK-ID from the cluster's tags in CM, for\n"
+	  "when an apply died and its lock has not expired yet.  The refusal\n"
+	  "message of apply names the holder and the LOCK-ID.\n" },
 	{ "version", cmd_version, "print the version",
 	  "usage: cmrecon version\n" },
 };
@@ -228,11 +261,13 @@ static int take_bool_flag(struct cli_globals *g, const char *arg)
  */
 static int parse_globals(struct cli_globals *g, int argc, char **argv)
 {
-	int i, out = 0;
+	int i;
+	int out = 0;
 	bool rest = false;
 
 	for (i = 0; i < argc; i++) {
-		const char *name = NULL, *value = NULL;
+		const char *name = NULL;
+		const char *value = NULL;
 		int r;
 
 		if (rest) {
@@ -285,7 +320,7 @@ static int read_password_file(struct cli_globals *g)
 		          g->password_file, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
-	cmr_buf_init(&b, 64 * 1024);
+	cmr_buf_init(&b, (size_t)64 * 1024);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		cmr_buf_add(&b, chunk, n);
 	fclose(f);
@@ -348,16 +383,6 @@ int cmd_version(int argc, char **argv, const struct cli_globals *g)
 		                       argv[1]);
 	printf("cmrecon %s\n", CMR_VERSION);
 	return CLI_EXIT_OK;
-}
-
-static int cmd_not_built(int argc, char **argv, const struct cli_globals *g)
-{
-	(void)argc;
-	(void)g;
-	cli_error("'%s' is not built yet in this version of cmrecon; nothing "
-	          "was read or changed",
-	          argv[0]);
-	return CLI_EXIT_ERROR;
 }
 
 static void print_help(FILE *out)

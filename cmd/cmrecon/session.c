@@ -168,7 +168,8 @@ void session_plan_options(struct session *s, struct cmr_plan_options *opt)
 int session_stamp_plan(struct cmr_plan *plan)
 {
 	unsigned char rnd[8];
-	char id[17], when[32];
+	char id[17];
+	char when[32];
 	struct timespec ts;
 	struct tm tm;
 	size_t i;
@@ -197,7 +198,8 @@ int session_stamp_plan(struct cmr_plan *plan)
 int session_write_file(const char *path, const char *data, size_t len)
 {
 	struct cmr_buf tmp = CMR_BUF_INIT;
-	int fd, rc = CLI_EXIT_ERROR;
+	int fd;
+	int rc = CLI_EXIT_ERROR;
 	size_t off = 0;
 
 	cmr_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());

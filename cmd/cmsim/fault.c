@@ -35,6 +35,7 @@ static const struct {
 	{ "unauthorized", CMSIM_FAULT_UNAUTHORIZED },
 	{ "bad-health", CMSIM_FAULT_BAD_HEALTH },
 	{ "concurrent-write", CMSIM_FAULT_CONCURRENT_WRITE },
+	{ "validation", CMSIM_FAULT_VALIDATION },
 };
 
 void cmsim_fault_free(struct cmsim_fault *f)
@@ -54,6 +55,7 @@ void cmsim_fault_free(struct cmsim_fault *f)
 	free(f->name);
 	free(f->value);
 	free(f->message);
+	free(f->state);
 	free(f);
 }
 
@@ -125,7 +127,14 @@ static int set_key(struct cmsim_fault *f, const char *key, const char *v,
 		f->after = strcmp(v, "after") == 0;
 		return 0;
 	}
-	if (strcmp(key, "method") == 0)
+	if (strcmp(key, "state") == 0) {
+		if (strcmp(v, "WARNING") != 0 && strcmp(v, "ERROR") != 0)
+			return cmr_error_set(err, CMR_EINVAL,
+			                     "fault: state must be WARNING or "
+			                     "ERROR, not '%s'",
+			                     v);
+		field = &f->state;
+	} else if (strcmp(key, "method") == 0)
 		field = &f->method;
 	else if (strcmp(key, "path") == 0)
 		field = &f->path;
@@ -220,6 +229,11 @@ int cmsim_fault_parse(struct cmsim_fault **out, const char *spec,
 		                      "fault: slow needs ms=MILLISECONDS");
 		goto done;
 	}
+	if (f->kind == CMSIM_FAULT_VALIDATION && !f->name) {
+		error = cmr_error_set(err, CMR_EINVAL,
+		                      "fault: validation needs name=");
+		goto done;
+	}
 	if (f->kind == CMSIM_FAULT_CONCURRENT_WRITE &&
 	    (!f->name || (f->at_ms < 0 && f->after_n < 0))) {
 		error = cmr_error_set(err, CMR_EINVAL,
@@ -304,4 +318,30 @@ void cmsim_faults_tick(struct cmsim *sim, int64_t now)
 			fire_write(sim, f);
 		}
 	}
+}
+
+int cmsim_faults_add(struct cmsim *sim, const char *spec, struct cmr_error *err)
+{
+	struct cmsim_fault *f = NULL;
+	struct cmsim_fault_list *l = &sim->faults;
+	int rc = cmsim_fault_parse(&f, spec, cmsim_now(sim), err);
+
+	if (rc < 0)
+		return rc;
+	/* after=N counts from the moment the fault is installed. */
+	if (f->after_n >= 0)
+		f->after_n += sim->requests_seen;
+	if (l->len == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 8;
+		struct cmsim_fault **p = realloc(l->items, na * sizeof(*p));
+
+		if (!p) {
+			cmsim_fault_free(f);
+			return cmr_error_set(err, CMR_ENOMEM, "out of memory");
+		}
+		l->items = p;
+		l->alloc = na;
+	}
+	l->items[l->len++] = f;
+	return 0;
 }

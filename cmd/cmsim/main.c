@@ -64,6 +64,43 @@ static bool is_dir_file(const char *path)
 	return access(path, R_OK) == 0;
 }
 
+static bool has_catalog(const char *dir)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/catalog/CM.json", dir);
+	return is_dir_file(path);
+}
+
+/*
+ * Where the installed data is: CMR_DATADIR (the configured prefix), else
+ * ../share/cmrecon next to the executable (a relocated install), else the
+ * source tree (running from a build directory).  A directory counts when
+ * it has catalog/CM.json.
+ */
+static void data_dir(char *out, size_t size)
+{
+	char exe[4096];
+	ssize_t n;
+	char *slash;
+
+	snprintf(out, size, "%s", CMR_DATADIR);
+	if (has_catalog(out))
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, size, "%s/../share/cmrecon", exe);
+			if (has_catalog(out))
+				return;
+		}
+	}
+	snprintf(out, size, "%s", CMSIM_SOURCE_DATA);
+}
+
 static int add_user(struct cmsim *sim, const char *spec, struct cmr_error *err)
 {
 	char *copy = strdup(spec);
@@ -219,7 +256,8 @@ int main(int argc, char **argv)
 	struct cmsim sim;
 	struct args a;
 	struct cmsim_server *srv = NULL;
-	struct cmr_buf path = CMR_BUF_INIT;
+	struct cmr_buf path = CMR_BUF_INIT, catalog = CMR_BUF_INIT;
+	char datadir[4096];
 	char *host = NULL, *cert = NULL, *key = NULL;
 	int opt, port = 7180, rc = 1, sig = 0;
 	double scale = 1.0;
@@ -354,30 +392,34 @@ int main(int argc, char **argv)
 		port = (int)p;
 	}
 	/* Catalog: --catalog, the install's data dir, the source tree. */
+	data_dir(datadir, sizeof(datadir));
 	if (!a.catalog) {
-		cmr_buf_addf(&path, "%s/catalog/CM.json", CMR_DATADIR);
-		a.catalog = is_dir_file(path.ptr) ? CMR_DATADIR "/catalog"
-		                                  : CMSIM_SOURCE_DATA
-		                    "/catalog";
+		cmr_buf_addf(&catalog, "%s/catalog", datadir);
+		a.catalog = catalog.ptr;
 	}
 	if (cmsim_catalog_load(&sim.catalog, a.catalog, &err) < 0)
 		goto done;
+	fprintf(stderr, "cmsim: catalog %s\n", a.catalog);
 	if (a.state_file) {
 		sim.state_file = strdup(a.state_file);
-		if (access(a.state_file, F_OK) == 0 &&
-		    cmsim_state_load(&sim, a.state_file, &err) < 0)
-			goto done;
+		if (access(a.state_file, F_OK) == 0) {
+			if (cmsim_state_load(&sim, a.state_file, &err) < 0)
+				goto done;
+			fprintf(stderr, "cmsim: resuming from %s\n",
+			        a.state_file);
+		}
 	}
 	if (!a.state_file || access(a.state_file, F_OK) != 0) {
 		struct json_object *seed;
 
 		if (!a.seed) {
 			cmr_buf_reset(&path);
-			cmr_buf_addf(&path, "%s/demo-seed.json", CMR_DATADIR);
+			cmr_buf_addf(&path, "%s/demo-seed.json", datadir);
 			a.seed = is_dir_file(path.ptr) ? path.ptr
 			                               : CMSIM_SOURCE_EXAMPLES
 			                 "/demo-seed.json";
 		}
+		fprintf(stderr, "cmsim: seed %s\n", a.seed);
 		seed = json_object_from_file(a.seed);
 		if (!seed) {
 			cmr_error_set(&err, CMR_EINVAL,
@@ -398,23 +440,9 @@ int main(int argc, char **argv)
 		cmsim_parcels_refresh_repos(&sim);
 	}
 	cmsim_set_time_scale(&sim, scale);
-	for (i = 0; i < a.nfaults; i++) {
-		struct cmsim_fault *f = NULL;
-		struct cmsim_fault **items;
-
-		if (cmsim_fault_parse(&f, a.faults[i], cmsim_now(&sim), &err) <
-		    0)
+	for (i = 0; i < a.nfaults; i++)
+		if (cmsim_faults_add(&sim, a.faults[i], &err) < 0)
 			goto done;
-		items = realloc(sim.faults.items,
-		                (sim.faults.len + 1) * sizeof(*items));
-		if (!items) {
-			cmsim_fault_free(f);
-			goto done;
-		}
-		sim.faults.items = items;
-		sim.faults.alloc = sim.faults.len + 1;
-		sim.faults.items[sim.faults.len++] = f;
-	}
 	cmsim_stats_reset(&sim);
 	if (sim.state_file && cmsim_state_save(&sim, &err) < 0)
 		goto done;
@@ -454,15 +482,9 @@ done:
 	if (err.code != CMR_OK)
 		fprintf(stderr, "cmsim: error: %s\n", err.msg);
 	cmsim_server_stop(srv);
-	for (i = 0; i < sim.nusers; i++) {
-		free(sim.users[i].name);
-		free(sim.users[i].password);
-	}
-	free(sim.users);
-	sim.users = NULL;
-	sim.nusers = 0;
 	cmsim_release(&sim);
 	cmr_buf_release(&path);
+	cmr_buf_release(&catalog);
 	free(a.faults);
 	free(host);
 	free(cert);

@@ -12,6 +12,7 @@
  * CM 7 returns, FACTS §3).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmr/buf.h"
@@ -285,6 +286,91 @@ static struct json_object *config_item(struct json_object *param,
 	return o;
 }
 
+static bool fault_scope_matches(const struct cmsim_fault *f,
+                                const struct cmsim_scope *sc)
+{
+	const char *owner = cmsim_jstr(sc->owner, "name");
+
+	if (f->cluster &&
+	    (!sc->cluster ||
+	     strcmp(f->cluster, cmsim_jstr(sc->cluster, "name")) != 0))
+		return false;
+	if (f->service &&
+	    (!sc->service ||
+	     strcmp(f->service, cmsim_jstr(sc->service, "name")) != 0))
+		return false;
+	if (f->group && (sc->kind != CMSIM_SCOPE_RCG || !owner ||
+	                 strcmp(f->group, owner) != 0))
+		return false;
+	if (f->role && (sc->kind != CMSIM_SCOPE_ROLE || !owner ||
+	                strcmp(f->role, owner) != 0))
+		return false;
+	return true;
+}
+
+static size_t count_roles(struct json_object *service, const char *type)
+{
+	struct json_object *roles = cmsim_jget(service, "roles");
+	size_t i, n = roles ? json_object_array_length(roles) : 0, k = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *t =
+		        cmsim_jstr(json_object_array_get_idx(roles, i), "type");
+
+		if (t && strcmp(t, type) == 0)
+			k++;
+	}
+	return k;
+}
+
+/*
+ * validationState for view=full.  CM runs its validators here; cmsim has
+ * one real rule (HDFS warns when the replication factor exceeds the
+ * number of DataNodes) and the `validation` fault, which makes any
+ * parameter report WARNING or ERROR so cmrecon's display of CM's
+ * validation can be tested.
+ */
+static void validate(struct cmsim *sim, const struct cmsim_scope *sc,
+                     struct json_object *o, const char *name)
+{
+	const char *value = cmsim_jstr(o, "value");
+	const char *eff = value ? value : cmsim_jstr(o, "default");
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < sim->faults.len; i++) {
+		const struct cmsim_fault *f = sim->faults.items[i];
+
+		if (f->kind != CMSIM_FAULT_VALIDATION ||
+		    strcmp(f->name, name) != 0 || !fault_scope_matches(f, sc))
+			continue;
+		cmsim_jset_str(o, "validationState",
+		               f->state ? f->state : "WARNING");
+		cmsim_jset_str(o, "validationMessage",
+		               f->message ? f->message
+		                          : "Simulated validation warning "
+		                            "(cmsim fault).");
+		return;
+	}
+	if (sc->kind == CMSIM_SCOPE_SERVICE && eff &&
+	    strcmp(sc->svc_type, "HDFS") == 0 &&
+	    strcmp(name, "dfs_replication") == 0) {
+		size_t dns = count_roles(sc->service, "DATANODE");
+		char *end = NULL;
+		long long rep = strtoll(eff, &end, 10);
+
+		if (end && *end == '\0' && rep > 0 && (size_t)rep > dns) {
+			snprintf(
+			        msg, sizeof(msg),
+			        "The replication factor (%lld) is greater than "
+			        "the number of DataNodes (%zu).",
+			        rep, dns);
+			cmsim_jset_str(o, "validationState", "WARNING");
+			cmsim_jset_str(o, "validationMessage", msg);
+		}
+	}
+}
+
 struct json_object *cmsim_render_config(struct cmsim *sim,
                                         const struct cmsim_scope *sc,
                                         enum cmsim_view view)
@@ -295,6 +381,7 @@ struct json_object *cmsim_render_config(struct cmsim *sim,
 	struct json_object *cat =
 	        cmsim_catalog_scope(&sim->catalog, sc->svc_type, sc->scope);
 	bool redact = view != CMSIM_VIEW_EXPORT;
+	struct json_object *entry;
 	size_t i, n = json_object_array_length(items);
 
 	json_object_object_add(o, "items", out);
@@ -310,9 +397,9 @@ struct json_object *cmsim_render_config(struct cmsim *sim,
 				if (strcmp(cmsim_jstr(it, "name"), name) == 0)
 					item = it;
 			}
-			json_object_array_add(
-			        out,
-			        config_item(param, item, name, true, redact));
+			entry = config_item(param, item, name, true, redact);
+			validate(sim, sc, entry, name);
+			json_object_array_add(out, entry);
 		}
 		return o;
 	}
@@ -321,9 +408,11 @@ struct json_object *cmsim_render_config(struct cmsim *sim,
 		const char *name = cmsim_jstr(it, "name");
 		struct json_object *param = cmsim_jget(cat, name);
 
-		json_object_array_add(out, config_item(param, it, name,
-		                                       view == CMSIM_VIEW_FULL,
-		                                       redact));
+		entry = config_item(param, it, name, view == CMSIM_VIEW_FULL,
+		                    redact);
+		if (view == CMSIM_VIEW_FULL)
+			validate(sim, sc, entry, name);
+		json_object_array_add(out, entry);
 	}
 	return o;
 }

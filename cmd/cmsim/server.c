@@ -264,31 +264,6 @@ static struct json_object *fault_list(struct cmsim *sim)
 	return arr;
 }
 
-static int add_fault(struct cmsim *sim, const char *spec, struct cmr_error *err)
-{
-	struct cmsim_fault *f = NULL;
-	int rc = cmsim_fault_parse(&f, spec, cmsim_now(sim), err);
-
-	if (rc < 0)
-		return rc;
-	if (f->after_n >= 0)
-		f->after_n += sim->requests_seen;
-	if (sim->faults.len == sim->faults.alloc) {
-		size_t na = sim->faults.alloc ? sim->faults.alloc * 2 : 8;
-		struct cmsim_fault **p =
-		        realloc(sim->faults.items, na * sizeof(*p));
-
-		if (!p) {
-			cmsim_fault_free(f);
-			return cmr_error_set(err, CMR_ENOMEM, "out of memory");
-		}
-		sim->faults.items = p;
-		sim->faults.alloc = na;
-	}
-	sim->faults.items[sim->faults.len++] = f;
-	return 0;
-}
-
 static struct json_object *clock_info(struct cmsim *sim)
 {
 	struct json_object *o = json_object_new_object();
@@ -386,8 +361,8 @@ static void sim_endpoint(struct cmsim *sim, struct MHD_Connection *conn,
 				const char *spec = json_object_get_string(
 				        json_object_array_get_idx(body, i));
 
-				if (add_fault(sim, spec ? spec : "", &err) <
-				    0) {
+				if (cmsim_faults_add(sim, spec ? spec : "",
+				                     &err) < 0) {
 					json_object_put(body);
 					sim_error(out, 400, err.msg);
 					return;

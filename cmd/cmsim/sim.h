@@ -87,6 +87,7 @@ enum cmsim_fault_kind {
 	CMSIM_FAULT_UNAUTHORIZED,
 	CMSIM_FAULT_BAD_HEALTH,
 	CMSIM_FAULT_CONCURRENT_WRITE,
+	CMSIM_FAULT_VALIDATION,
 };
 
 struct cmsim_fault {
@@ -108,7 +109,8 @@ struct cmsim_fault {
 	char *version;
 	char *name;      /* concurrent-write: setting name */
 	char *value;     /* concurrent-write: value, NULL = reset */
-	char *message;   /* command-fail / parcel-stall text */
+	char *message;   /* command-fail / parcel-stall / validation text */
+	char *state;     /* validation: WARNING or ERROR */
 	int64_t at_ms;   /* concurrent-write: sim time, or -1 */
 	int64_t after_n; /* concurrent-write: after N requests, or -1 */
 	bool fired;
@@ -134,6 +136,13 @@ void cmsim_fault_list_clear(struct cmsim_fault_list *l);
  */
 struct cmsim;
 void cmsim_faults_tick(struct cmsim *sim, int64_t now);
+
+/*
+ * Parses spec and installs it (after=N counts from now on).  0, or
+ * CMR_EINVAL / CMR_ENOMEM with nothing installed.
+ */
+int cmsim_faults_add(struct cmsim *sim, const char *spec,
+                     struct cmr_error *err);
 
 /* Whether f matches a request (method, path below /api/vNN). */
 bool cmsim_fault_matches(const struct cmsim_fault *f, const char *method,
@@ -165,7 +174,7 @@ struct cmsim {
 	struct cmsim_repo *repos;
 	size_t nrepos;
 	struct cmsim_fault_list faults;
-	struct cmsim_user *users;
+	struct cmsim_user *users; /* owned, freed by cmsim_release */
 	size_t nusers;
 	struct json_object *sessions; /* session id -> user name */
 	int64_t latency_ms, jitter_ms;

@@ -83,6 +83,11 @@ void cmsim_release(struct cmsim *sim)
 		json_object_put(sim->repos[i].manifest);
 	}
 	free(sim->repos);
+	for (i = 0; i < sim->nusers; i++) {
+		free(sim->users[i].name);
+		free(sim->users[i].password);
+	}
+	free(sim->users);
 	cmsim_fault_list_clear(&sim->faults);
 	free(sim->faults.items);
 	free(sim->state_file);

@@ -22,7 +22,7 @@
 #include "cmr/error.h"
 
 #define FIRST_CHUNK 4096
-#define MAX_CHUNK   (1024 * 1024)
+#define MAX_CHUNK   ((size_t)1024 * 1024)
 
 /* Alignment good enough for any object we store. */
 #define ALIGN (sizeof(long double) > sizeof(void *) ? 16 : sizeof(void *))

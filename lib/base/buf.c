@@ -76,7 +76,8 @@ char *cmr_buf_detach(struct cmr_buf *b, size_t *len_out)
 
 int cmr_buf_grow(struct cmr_buf *b, size_t extra)
 {
-	size_t need, n;
+	size_t need;
+	size_t n;
 	char *p;
 
 	if (cmr_buf_error(b))

@@ -74,7 +74,8 @@ static int cmp_diag(const struct cmr_diag *a, const struct cmr_diag *b)
 
 void cmr_diag_list_sort(struct cmr_diag_list *l)
 {
-	size_t i, j;
+	size_t i;
+	size_t j;
 
 	/* Insertion sort: stable, and diagnostic lists are short and
 	 * nearly sorted already. */

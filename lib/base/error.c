@@ -56,7 +56,10 @@ int cmr_error_set_http(struct cmr_error *err, int http_status, const char *fmt,
 int cmr_error_prefix(struct cmr_error *err, const char *fmt, ...)
 {
 	char prefix[CMR_ERROR_MSG_MAX];
-	size_t room = sizeof(err->msg) - 1, plen, olen, keep;
+	size_t room = sizeof(err->msg) - 1;
+	size_t plen;
+	size_t olen;
+	size_t keep;
 	va_list ap;
 
 	if (!err)

@@ -51,7 +51,9 @@ int cmr_hmac_record(struct cmr_buf *out, const void *key, size_t key_len,
 
 int cmr_secure_streq(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i;
+	size_t la = strlen(a);
+	size_t lb = strlen(b);
+	size_t i;
 	unsigned char diff = (unsigned char)(la != lb);
 
 	for (i = 0; i < la && i < lb; i++)

@@ -82,8 +82,11 @@ struct unit {
 
 /* Longest names first so "ms" is not read as "m" followed by "s". */
 static const struct unit units[] = {
-	{ "ms", 1 },          { "s", 1000 },         { "m", 60 * 1000 },
-	{ "h", 3600 * 1000 }, { "d", 86400 * 1000 },
+	{ "ms", 1 },
+	{ "s", 1000 },
+	{ "m", (int64_t)60 * 1000 },
+	{ "h", (int64_t)3600 * 1000 },
+	{ "d", (int64_t)86400 * 1000 },
 };
 
 int cmr_parse_duration_ms(const char *s, int64_t *out_ms, struct cmr_error *err)
@@ -95,7 +98,8 @@ int cmr_parse_duration_ms(const char *s, int64_t *out_ms, struct cmr_error *err)
 		return cmr_error_set(err, CMR_EINVAL, "empty duration");
 	while (*p) {
 		int64_t n = 0;
-		size_t k, ulen = 0;
+		size_t k;
+		size_t ulen = 0;
 		const struct unit *u = NULL;
 
 		if (!isdigit((unsigned char)*p))
@@ -145,7 +149,9 @@ int cmr_parse_duration_ms(const char *s, int64_t *out_ms, struct cmr_error *err)
 
 void cmr_format_duration(char *dst, size_t size, int64_t ms)
 {
-	int64_t h, m, s;
+	int64_t h;
+	int64_t m;
+	int64_t s;
 
 	if (size == 0)
 		return;
@@ -153,7 +159,7 @@ void cmr_format_duration(char *dst, size_t size, int64_t ms)
 		snprintf(dst, size, "%" PRId64 "ms", ms);
 		return;
 	}
-	if (ms < 60 * 1000) {
+	if (ms < (int64_t)60 * 1000) {
 		if (ms % 1000 == 0)
 			snprintf(dst, size, "%" PRId64 "s", ms / 1000);
 		else

@@ -22,9 +22,13 @@ static int ieq(char a, char b)
 size_t cmr_edit_distance(const char *a, const char *b)
 {
 	size_t rows[3][MAXLEN + 1];
-	size_t la = strnlen(a, MAXLEN), lb = strnlen(b, MAXLEN);
-	size_t i, j;
-	size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+	size_t la = strnlen(a, MAXLEN);
+	size_t lb = strnlen(b, MAXLEN);
+	size_t i;
+	size_t j;
+	size_t *prev2 = rows[0];
+	size_t *prev = rows[1];
+	size_t *cur = rows[2];
 
 	for (j = 0; j <= lb; j++)
 		prev[j] = j;
@@ -55,7 +59,8 @@ size_t cmr_edit_distance(const char *a, const char *b)
 
 int cmr_suggest_plausible(const char *typed, const char *candidate)
 {
-	size_t lt = strlen(typed), lc = strlen(candidate);
+	size_t lt = strlen(typed);
+	size_t lc = strlen(candidate);
 	size_t limit = lt / 3 > 1 ? lt / 3 : 1;
 
 	if (lt == 0 || lc == 0)
@@ -76,7 +81,8 @@ void cmr_suggest_init(struct cmr_suggest *s, const char *typed)
 
 void cmr_suggest_offer(struct cmr_suggest *s, const char *candidate)
 {
-	size_t d, k;
+	size_t d;
+	size_t k;
 
 	if (!cmr_suggest_plausible(s->typed, candidate) ||
 	    strcmp(s->typed, candidate) == 0)

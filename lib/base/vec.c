@@ -15,7 +15,8 @@
 
 int cmr_vec_grow_(void *itemsp, size_t *alloc, size_t need, size_t elem)
 {
-	void *items, *p;
+	void *items;
+	void *p;
 	size_t n;
 
 	if (need <= *alloc)

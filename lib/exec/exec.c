@@ -165,16 +165,18 @@ static int tick(const char *what, void *ud)
  * Requests
  */
 
-/* One request, answer checked; *resp must be released by the caller. */
-static int call(struct run *r, const char *method, const char *url,
-                const struct cmr_buf *body, struct cmr_http_response *resp,
-                struct cmr_error *err)
+/* One request with transport flags (CMR_HTTP_REQ_*), answer checked;
+ * *resp must be released by the caller. */
+static int call_flags(struct run *r, const char *method, const char *url,
+                      const struct cmr_buf *body, unsigned flags,
+                      struct cmr_http_response *resp, struct cmr_error *err)
 {
 	struct cmr_http_request req;
 
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.url = url;
+	req.flags = flags;
 	if (body) {
 		req.body = body->ptr;
 		req.body_len = body->len;
@@ -184,6 +186,31 @@ static int call(struct run *r, const char *method, const char *url,
 	(void)cmr_client_send_all(r->c, &req, resp, 1, NULL);
 	return cmr_api_check_answer(&req, resp, err);
 }
+
+static int call(struct run *r, const char *method, const char *url,
+                const struct cmr_buf *body, struct cmr_http_response *resp,
+                struct cmr_error *err)
+{
+	return call_flags(r, method, url, body, 0, resp, err);
+}
+
+/*
+ * A POST that failed in a way that leaves CM's side open: the answer was
+ * lost after the request was sent (MAYBE_APPLIED), or a 502/503/504 from
+ * CM or a proxy in front of it (a 504 may come after CM acted).  Such a
+ * POST is looked up in CM before it is sent again, under a deadline.
+ */
+static bool post_unsettled(const struct cmr_http_response *resp)
+{
+	return (resp->flags & CMR_HTTP_RESP_MAYBE_APPLIED) ||
+	       resp->status == 502 || resp->status == 503 ||
+	       resp->status == 504;
+}
+
+/* How long a POST is retried that way, and its backoff. */
+#define POST_RETRY_DEADLINE_MS ((int64_t)60 * 1000)
+#define POST_RETRY_INITIAL_MS  200
+#define POST_RETRY_MAX_MS      5000
 
 /*
  * Looks for an active command called `name` (CM's spelling differs from
@@ -218,21 +245,67 @@ static int find_active(int64_t *out_id, struct run *r, const char *list_url,
 }
 
 /*
+ * After a POST whose outcome is open and with no such command active in
+ * CM: is the work it was sent for done anyway?  A quick command can end
+ * before it is looked for (CM restarts small services in seconds; an
+ * answer can be lost after a long timeout), and sending it again would
+ * repeat it.  A service's restart is done when the service is no longer
+ * STALE, its client configuration deployment when that is no longer
+ * stale.  Other commands (refreshParcelRepos) are safe to send again.
+ */
+static int work_done(bool *out, struct run *r, const char *cluster,
+                     const char *service, const char *name,
+                     struct cmr_error *err)
+{
+	struct cmr_buf url = CMR_BUF_INIT;
+	struct cmr_http_response resp;
+	struct cmr_api_service_status st;
+	int error = 0;
+
+	*out = false;
+	if (!cluster || !service)
+		return 0;
+	cmr_http_response_init(&resp);
+	if (cmr_api_build_service(&url, r->ver, cluster, service) < 0) {
+		error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((error = call(r, "GET", url.ptr, NULL, &resp, err)) < 0 ||
+	    (error = cmr_api_decode_service(&st, url.ptr, resp.body.ptr,
+	                                    resp.body.len, err)) < 0)
+		goto done;
+	if (strcasecmp(name, "deployClientConfig") == 0)
+		*out = st.client_staleness != CMR_STALE_STALE &&
+		       st.client_staleness != CMR_STALE_REFRESHABLE;
+	else if (strcasecmp(name, "restart") == 0 ||
+	         strcasecmp(name, "rollingRestart") == 0)
+		*out = st.config_staleness != CMR_STALE_STALE;
+done:
+	cmr_http_response_release(&resp);
+	cmr_buf_release(&url);
+	return error;
+}
+
+/*
  * Starts a command with POST url (body may be NULL) and waits for it,
  * unless one of that name is already active in `list_url`, which is then
- * waited on instead.  A lost answer is looked up the same way and the POST
- * re-sent once only when CM does not run it.
+ * waited on instead.  A POST whose outcome is open (post_unsettled: a
+ * lost answer, a 5xx) is looked up the same way -- and, for a service
+ * (cluster and service set), its work checked with work_done -- before it
+ * is sent again, with backoff, for up to POST_RETRY_DEADLINE_MS.
  */
 static int run_command(struct run *r, const char *phase, const char *target,
                        const char *url, const struct cmr_buf *body,
                        const char *list_url, const char *name,
+                       const char *cluster, const char *service,
                        enum cmr_wait_kind kind, struct cmr_error *err)
 {
 	struct cmr_http_response resp;
 	struct cmr_api_command cmd;
 	struct cmr_error e = CMR_ERROR_INIT;
-	int64_t id = -1;
-	int error, attempt;
+	int64_t id = -1, deadline, delay = POST_RETRY_INITIAL_MS;
+	bool done_anyway = false;
+	int error;
 
 	cmr_http_response_init(&resp);
 	if ((error = stop_if_interrupted(r, err)) < 0)
@@ -243,7 +316,8 @@ static int run_command(struct run *r, const char *phase, const char *target,
 		run_emit(r, CMR_EXEC_EV_STEP, phase, target, id,
 		         "%s is already running in CM; waiting for it", name);
 	}
-	for (attempt = 0; id < 0 && attempt < 2; attempt++) {
+	deadline = r->clock->now_ms(r->clock) + POST_RETRY_DEADLINE_MS;
+	while (id < 0) {
 		cmr_error_clear(&e);
 		error = call(r, "POST", url, body, &resp, &e);
 		if (error == 0) {
@@ -263,18 +337,44 @@ static int run_command(struct run *r, const char *phase, const char *target,
 			}
 			break;
 		}
-		if (!(resp.flags & CMR_HTTP_RESP_MAYBE_APPLIED) ||
-		    attempt > 0) {
+		if (!post_unsettled(&resp) ||
+		    r->clock->now_ms(r->clock) >= deadline) {
 			if (err && err->code == CMR_OK)
 				*err = e;
 			goto done;
 		}
-		run_emit(r, CMR_EXEC_EV_WARN, phase, target, -1,
-		         "the answer to %s was lost; looking for it among "
-		         "CM's active commands",
-		         name);
+		if (resp.flags & CMR_HTTP_RESP_MAYBE_APPLIED)
+			run_emit(r, CMR_EXEC_EV_WARN, phase, target, -1,
+			         "the answer to %s was lost; looking for it "
+			         "in CM before sending it again",
+			         name);
+		else
+			run_emit(r, CMR_EXEC_EV_WARN, phase, target, -1,
+			         "%s: CM answered HTTP %ld; looking for it in "
+			         "CM before sending it again",
+			         name, resp.status);
 		if ((error = find_active(&id, r, list_url, name, err)) < 0)
 			goto done;
+		if (id >= 0) {
+			run_emit(r, CMR_EXEC_EV_STEP, phase, target, id,
+			         "%s is running in CM; waiting for it", name);
+			break;
+		}
+		if ((error = work_done(&done_anyway, r, cluster, service, name,
+		                       err)) < 0)
+			goto done;
+		if (done_anyway) {
+			r->rep->commands++;
+			run_emit(r, CMR_EXEC_EV_DONE, phase, target, -1,
+			         "%s already took effect in CM; not sent again",
+			         name);
+			goto done;
+		}
+		if ((error = stop_if_interrupted(r, err)) < 0)
+			goto done;
+		r->clock->sleep_ms(r->clock, delay);
+		delay = delay * 2 > POST_RETRY_MAX_MS ? POST_RETRY_MAX_MS
+		                                      : delay * 2;
 	}
 	if (id < 0) {
 		error = 0; /* synchronous, and it succeeded */
@@ -770,10 +870,11 @@ static int parcel_start(struct run *r, const struct cmr_parcel_change *pc,
 			         "%s started", cmr_parcel_cmd_verb(cmd));
 			goto done;
 		}
-		/* A lost answer: the stage read on the next turn tells. */
-		if (!(resp.flags & CMR_HTTP_RESP_MAYBE_APPLIED) &&
-		    (resp.status != 400 ||
-		     r->clock->now_ms(r->clock) >= deadline)) {
+		/* A lost answer or a 5xx: the stage read on the next turn
+		 * tells whether CM acted.  Like a transient 400, retried only
+		 * until the deadline. */
+		if ((!post_unsettled(&resp) && resp.status != 400) ||
+		    r->clock->now_ms(r->clock) >= deadline) {
 			if (err && err->code == CMR_OK)
 				*err = e;
 			goto done;
@@ -1064,7 +1165,10 @@ static int refresh_roles(struct run *r, const char *cluster,
 		goto done;
 	run_emit(r, CMR_EXEC_EV_STEP, "refresh", tgt, -1,
 	         "refreshing %zu role%s", names.len, names.len == 1 ? "" : "s");
-	if ((error = call(r, "POST", url.ptr, &body, &resp, err)) < 0 ||
+	/* Refreshing a role twice is harmless (no restart): the transport
+	 * may re-send this POST like a GET. */
+	if ((error = call_flags(r, "POST", url.ptr, &body,
+	                        CMR_HTTP_REQ_IDEMPOTENT, &resp, err)) < 0 ||
 	    (error = cmr_api_decode_command_list(&l, url.ptr, resp.body.ptr,
 	                                         resp.body.len, err)) < 0)
 		goto done;
@@ -1112,7 +1216,7 @@ static int service_command(struct run *r, const char *phase,
 		error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
 	else
 		error = run_command(r, phase, tgt, url.ptr, body, list.ptr,
-		                    name, kind, err);
+		                    name, cluster, service, kind, err);
 	cmr_buf_release(&url);
 	cmr_buf_release(&list);
 	return error;
@@ -1153,13 +1257,11 @@ static int restart_one(struct run *r, const struct svc_todo *t, const char *tgt,
 /* True when a restart may start now (no window, or inside it). */
 static bool in_window(const struct run *r)
 {
-	int64_t day_ms = (int64_t)24 * 60 * 60 * 1000;
-	int now, a = r->opt->window_start, b = r->opt->window_end;
+	int64_t now = r->clock->wall_ms(r->clock) / 1000;
 
-	if (!(r->opt->flags & CMR_EXEC_RESTART_WINDOW))
+	if (!(r->opt->flags & CMR_EXEC_RESTART_WINDOW) || !r->opt->window)
 		return true;
-	now = (int)((r->clock->wall_ms(r->clock) % day_ms) / 60000);
-	return a <= b ? now >= a && now < b : now >= a || now < b;
+	return cmr_window_contains(r->opt->window, (time_t)now);
 }
 
 /* Remembers a service left stale by choice, for the verdict. */
@@ -1444,7 +1546,7 @@ int cmr_exec_apply(struct cmr_exec_report *out, const struct cmr_plan *plan,
 		else
 			error = run_command(&r, "parcel", "CM", url.ptr, NULL,
 			                    list.ptr, "refreshParcelRepos",
-			                    CMR_WAIT_REFRESH, err);
+			                    NULL, NULL, CMR_WAIT_REFRESH, err);
 		cmr_buf_release(&url);
 		cmr_buf_release(&list);
 		if (error < 0)

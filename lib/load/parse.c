@@ -383,11 +383,49 @@ static int scalar(struct parser *p, const yaml_event_t *ev)
 	return attach(p, n);
 }
 
+/* Whether line `line` (1-based) of the file is indented with a tab. */
+static bool tab_indented(const struct parser *p, uint32_t line)
+{
+	uint32_t at = 1;
+	size_t i = 0;
+
+	while (at < line && i < p->len) {
+		if (p->data[i++] == '\n')
+			at++;
+	}
+	for (; i < p->len && (p->data[i] == ' ' || p->data[i] == '\t'); i++)
+		if (p->data[i] == '\t')
+			return true;
+	return false;
+}
+
+/*
+ * libyaml's words for two common mistakes say what the scanner saw, not
+ * what the author did: a tab in the indentation ("found character that
+ * cannot start any token") and a plain key longer than the 1024
+ * characters YAML allows ("mapping values are not allowed in this
+ * context", at a column past 1024).  Those get a plain explanation.
+ */
+static const char *syntax_hint(const struct parser *p, const char *problem,
+                               const struct cmr_mark *mk)
+{
+	if (strcmp(problem, "found character that cannot start any token") ==
+	            0 &&
+	    tab_indented(p, mk->line))
+		return "a tab in the indentation; YAML indents with spaces only";
+	if (strcmp(problem, "mapping values are not allowed in this context") ==
+	            0 &&
+	    mk->col > 1024)
+		return "a key longer than 1024 characters; YAML does not allow a plain key that long";
+	return NULL;
+}
+
 /* Reports what libyaml could not parse; the file's parse ends here. */
 static void syntax_error(struct parser *p, const yaml_parser_t *yp)
 {
 	struct cmr_mark mk;
 	const char *problem = yp->problem ? yp->problem : "unknown problem";
+	const char *hint;
 
 	if (yp->error == YAML_READER_ERROR)
 		mk = mark_at(p->ld, p->data,
@@ -399,7 +437,11 @@ static void syntax_error(struct parser *p, const yaml_parser_t *yp)
 		p->ld->oom = true;
 		return;
 	}
-	if (yp->context)
+	hint = yp->error == YAML_SCANNER_ERROR ? syntax_hint(p, problem, &mk)
+	                                       : NULL;
+	if (hint)
+		ld_error(p->ld, &mk, "YAML syntax error: %s", hint);
+	else if (yp->context)
 		ld_error(
 		        p->ld, &mk,
 		        "YAML syntax error: %s (%s that starts at line %u, column %u)",

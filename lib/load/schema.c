@@ -82,13 +82,33 @@ static bool name_ok(struct ld *ld, const struct node *key, const char *what)
 	return true;
 }
 
+/*
+ * A plain scalar such as "dfs_replication:3" where a map belongs: the
+ * author meant a key and a value, but without a space after the colon
+ * YAML reads one string.  (The text is not shown: it may be a secret.)
+ */
+static bool missing_space(const struct node *n)
+{
+	const char *c;
+
+	if (n->kind != NODE_SCALAR || !n->plain)
+		return false;
+	c = memchr(n->text, ':', n->len);
+	return c != NULL && c > n->text && c + 1 < n->text + n->len &&
+	       c[1] != ' ' && c[1] != '/';
+}
+
 static bool expect_map(struct ld *ld, const struct node *val, const char *what)
 {
 	if (val->bad)
 		return false;
 	if (val->kind != NODE_MAP) {
-		ld_error(ld, &val->mark, "%s must be a map, not %s", what,
-		         describe(val));
+		ld_error(
+		        ld, &val->mark, "%s must be a map, not %s%s", what,
+		        describe(val),
+		        missing_space(val)
+		                ? "; is a space missing after ':'? (YAML needs 'key: value')"
+		                : "");
 		return false;
 	}
 	return true;
@@ -284,8 +304,11 @@ static bool secret_ref(struct ld *ld, struct cmr_value *v, const char *name,
 		    !env_name_ok(env->text)) {
 			ld_error(
 			        ld, &env->mark,
-			        "'%.200s': 'env' must name an environment variable (letters, digits and '_', not starting with a digit)",
-			        name);
+			        "'%.200s': 'env' must name an environment variable (letters, digits and '_', not starting with a digit)%s",
+			        name,
+			        env->kind == NODE_SCALAR && env->text[0] == '$'
+			                ? "; write the name without '$'"
+			                : "");
 			return false;
 		}
 		v->kind = CMR_VALUE_ENV;
@@ -563,7 +586,14 @@ static void service_prune(struct ld *ld, struct cmr_service *s,
 	}
 	if (ld->oom)
 		return;
-	if (val->kind == NODE_SCALAR && !is_null(val))
+	if (val->kind == NODE_SCALAR && !val->plain && val->len > 0 &&
+	    cmr_value_from_scalar(&v, &ld->tmp, val->text, val->len,
+	                          CMR_SCALAR_PLAIN, &e) == 0 &&
+	    cmr_value_is_bool(&v))
+		ld_error(
+		        ld, &val->mark,
+		        "'prune' must be true or false, not a quoted string; remove the quotes");
+	else if (val->kind == NODE_SCALAR && !is_null(val))
 		ld_error(ld, &val->mark,
 		         "'prune' must be true or false, not '%.64s'",
 		         val->text);
@@ -604,6 +634,14 @@ static void service_fields(struct ld *ld, struct cmr_service *s,
 	}
 }
 
+/* Whether a key under 'services' is one of a service's own fields. */
+static bool is_service_field(const struct node *k)
+{
+	return is_word(k, "type") || is_word(k, "restart") ||
+	       is_word(k, "prune") || is_word(k, "config") ||
+	       is_word(k, "role_config_groups");
+}
+
 static void services_map(struct ld *ld, struct cmr_cluster *c,
                          const struct node *map)
 {
@@ -619,8 +657,16 @@ static void services_map(struct ld *ld, struct cmr_cluster *c,
 		struct cmr_service *s;
 		char where[256];
 
-		if (!usable_key(ld, k) || !name_ok(ld, k, "service") ||
-		    !expect_map(ld, v, "a service"))
+		if (!usable_key(ld, k) || !name_ok(ld, k, "service"))
+			continue;
+		if (v->kind != NODE_MAP && !v->bad && is_service_field(k)) {
+			ld_error(
+			        ld, &k->mark,
+			        "'%s' is a field of a service, not a service name; is the service's name missing? (e.g. 'hdfs:' with '%s' indented under it)",
+			        k->text, k->text);
+			continue;
+		}
+		if (!expect_map(ld, v, "a service"))
 			continue;
 		if (!oom_check(ld, cmr_cluster_add_service(&s, ld->st, c,
 		                                           k->text, NULL)))

@@ -115,7 +115,8 @@ const char *cmr_params_strdup(struct cmr_params *p, const char *s)
 static size_t find_scope_index(const struct cmr_params *p, const char *key,
                                int *found)
 {
-	size_t lo = 0, hi = p->scopes.len;
+	size_t lo = 0;
+	size_t hi = p->scopes.len;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -137,7 +138,8 @@ static size_t find_scope_index(const struct cmr_params *p, const char *key,
 static size_t find_param_index(const struct cmr_scope_params *s,
                                const char *name, int *found)
 {
-	size_t lo = 0, hi = s->params.len;
+	size_t lo = 0;
+	size_t hi = s->params.len;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -188,7 +190,7 @@ int cmr_params_add_scope(struct cmr_scope_params **out, struct cmr_params *p,
 	if (!s || !s->key || cmr_vec_reserve(&p->scopes, p->scopes.len + 1))
 		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
 	memmove(&p->scopes.items[i + 1], &p->scopes.items[i],
-	        (p->scopes.len - i) * sizeof(p->scopes.items[0]));
+	        (p->scopes.len - i) * sizeof(struct cmr_scope_params *));
 	p->scopes.items[i] = s;
 	p->scopes.len++;
 	*out = s;
@@ -229,7 +231,7 @@ int cmr_scope_add_param(struct cmr_param **out, struct cmr_params *p,
 	    cmr_vec_reserve(&scope->params, scope->params.len + 1))
 		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
 	memmove(&scope->params.items[i + 1], &scope->params.items[i],
-	        (scope->params.len - i) * sizeof(scope->params.items[0]));
+	        (scope->params.len - i) * sizeof(struct cmr_param *));
 	scope->params.items[i] = prm;
 	scope->params.len++;
 	*out = prm;

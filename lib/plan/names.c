@@ -25,7 +25,7 @@ static int parse_name(int *out, const char *const *names, size_t n,
 }
 
 #define NAME_OF(table, v) \
-	((size_t)(v) < CMR_ARRAY_SIZE(table) ? table[(size_t)(v)] : "")
+	((size_t)(v) < CMR_ARRAY_SIZE(table) ? (table)[(size_t)(v)] : "")
 
 #define PARSE_ENUM(type, table, out, s)                                   \
 	do {                                                              \

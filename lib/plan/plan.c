@@ -25,6 +25,7 @@
  */
 #include "cmr/plan.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "cmr/alloc.h"
@@ -139,9 +140,10 @@ static void scope_label(struct cmr_buf *b, const char *cluster,
 /* Splits "a/b%2Fc/d" into up to three unescaped segments. */
 static int split_target(char seg[3][256], size_t *nseg, const char *t)
 {
-	size_t n = 0, len = 0;
+	size_t n = 0;
+	size_t len = 0;
 
-	memset(seg, 0, 3 * 256);
+	memset(seg, 0, 3 * sizeof(*seg));
 	for (; *t; t++) {
 		char c = *t;
 
@@ -194,11 +196,12 @@ static bool target_match(const struct planner *p, const char *cluster,
 			continue;
 		if (inside) {
 			/* the target's segments are a prefix of the scope */
-			if (n >= 2 && (!service || strcmp(seg[1], service)))
+			if (n >= 2 &&
+			    (!service || strcmp(seg[1], service) != 0))
 				continue;
-			if (n >= 3 && (!group || strcmp(seg[2], group)))
+			if (n >= 3 && (!group || strcmp(seg[2], group) != 0))
 				continue;
-		} else if (n >= 2 && service && strcmp(seg[1], service)) {
+		} else if (n >= 2 && service && strcmp(seg[1], service) != 0) {
 			continue;
 		}
 		return true;
@@ -259,7 +262,8 @@ static int check_target(struct planner *p, const char *t)
 
 static bool has_suffix(const char *s, const char *suffix)
 {
-	size_t ls = strlen(s), lx = strlen(suffix);
+	size_t ls = strlen(s);
+	size_t lx = strlen(suffix);
 
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
@@ -333,6 +337,63 @@ static const struct cmr_cluster *record_cluster_for(struct planner *p,
 }
 
 /*
+ * Without an HMAC key a redacted secret cannot be compared: warn once per
+ * plan, and report it UNVERIFIED (or FORCED with --force-secrets).
+ */
+static int judge_without_key(struct planner *p, enum cmr_secret_status *status,
+                             bool force)
+{
+	if (!p->warned_no_hmac) {
+		int error;
+
+		p->warned_no_hmac = true;
+		error = add_note(p, CMR_NOTE_WARNING, "", NULL,
+		                 "CMRECON_HMAC_KEY is not set: secrets "
+		                 "cannot be recorded or compared");
+		if (error < 0)
+			return error;
+	}
+	*status = force ? CMR_SECRET_FORCED : CMR_SECRET_UNVERIFIED;
+	return 0;
+}
+
+/*
+ * Compares the resolved secret `value` with the HMAC record kept in the
+ * record cluster's tags: NONE when it matches, ROTATED when it differs,
+ * UNVERIFIED (or FORCED) when there is no record to compare with.
+ */
+static int judge_by_record(struct planner *p, enum cmr_secret_status *status,
+                           const char *cluster, const char *scope_key,
+                           const struct cmr_config_entry *want,
+                           const struct cmr_buf *value, bool force)
+{
+	struct cmr_buf tag = CMR_BUF_INIT;
+	struct cmr_buf rec = CMR_BUF_INIT;
+	const struct cmr_cluster *rc = record_cluster_for(p, cluster);
+	const struct cmr_config_entry *stored = NULL;
+	int error = 0;
+
+	if (cmr_plan_secret_tag(&tag, scope_key, want->name) < 0 ||
+	    cmr_hmac_record(&rec, p->opt->hmac_key, p->opt->hmac_key_len,
+	                    value->ptr, value->len) < 0) {
+		error = oom(p);
+		goto done;
+	}
+	if (rc)
+		stored = cmr_config_find(&rc->tags, tag.ptr);
+	if (!stored || stored->value.kind != CMR_VALUE_TEXT)
+		*status = force ? CMR_SECRET_FORCED : CMR_SECRET_UNVERIFIED;
+	else if (cmr_secure_streq(stored->value.text, rec.ptr))
+		*status = CMR_SECRET_NONE;
+	else
+		*status = CMR_SECRET_ROTATED;
+done:
+	cmr_buf_release(&tag);
+	cmr_buf_release(&rec);
+	return error;
+}
+
+/*
  * Compares a secret with the record cmrecon keeps in CM's tags.  Sets
  * *status to NEW (live unset), ROTATED, UNVERIFIED or FORCED, or NONE when
  * the record matches (no change).
@@ -342,10 +403,7 @@ static int judge_secret(struct planner *p, enum cmr_secret_status *status,
                         const struct cmr_config_entry *want,
                         const struct cmr_config_entry *have)
 {
-	struct cmr_buf value = CMR_BUF_INIT, tag = CMR_BUF_INIT;
-	struct cmr_buf rec = CMR_BUF_INIT;
-	const struct cmr_cluster *rc;
-	const struct cmr_config_entry *stored = NULL;
+	struct cmr_buf value = CMR_BUF_INIT;
 	bool force = p->opt->flags & CMR_PLAN_FORCE_SECRETS;
 	int error = 0;
 
@@ -372,40 +430,16 @@ static int judge_secret(struct planner *p, enum cmr_secret_status *status,
 		                  : CMR_SECRET_ROTATED;
 		goto done;
 	}
-	if (!p->opt->hmac_key) {
-		if (!p->warned_no_hmac) {
-			p->warned_no_hmac = true;
-			error = add_note(p, CMR_NOTE_WARNING, "", NULL,
-			                 "CMRECON_HMAC_KEY is not set: secrets "
-			                 "cannot be recorded or compared");
-			if (error < 0)
-				goto done;
-		}
-		*status = force ? CMR_SECRET_FORCED : CMR_SECRET_UNVERIFIED;
-		goto done;
-	}
-	rc = record_cluster_for(p, cluster);
-	if (cmr_plan_secret_tag(&tag, scope_key, want->name) < 0 ||
-	    cmr_hmac_record(&rec, p->opt->hmac_key, p->opt->hmac_key_len,
-	                    value.ptr, value.len) < 0) {
-		error = oom(p);
-		goto done;
-	}
-	if (rc)
-		stored = cmr_config_find(&rc->tags, tag.ptr);
-	if (!stored || stored->value.kind != CMR_VALUE_TEXT)
-		*status = force ? CMR_SECRET_FORCED : CMR_SECRET_UNVERIFIED;
-	else if (cmr_secure_streq(stored->value.text, rec.ptr))
-		*status = CMR_SECRET_NONE;
+	if (!p->opt->hmac_key)
+		error = judge_without_key(p, status, force);
 	else
-		*status = CMR_SECRET_ROTATED;
+		error = judge_by_record(p, status, cluster, scope_key, want,
+		                        &value, force);
 done:
 	/* The resolved secret must not linger in freed memory. */
 	if (value.alloc)
 		memset(value.ptr, 0, value.len);
 	cmr_buf_release(&value);
-	cmr_buf_release(&tag);
-	cmr_buf_release(&rec);
 	return error;
 }
 
@@ -423,21 +457,21 @@ struct scope_ref {
 	bool prune;
 };
 
-static int new_scope(struct planner *p, struct cmr_scope_change **out,
-                     const struct scope_ref *ref)
+/* An empty scope change for ref, in the plan's arena; NULL on OOM. */
+static struct cmr_scope_change *new_scope(struct planner *p,
+                                          const struct scope_ref *ref)
 {
 	struct cmr_scope_change *sc;
 
 	sc = cmr_arena_alloc(&p->plan->arena, sizeof(*sc));
 	if (!sc)
-		return oom(p);
+		return NULL;
 	sc->kind = ref->kind;
 	sc->cluster = pdup(p, ref->cluster);
 	sc->service = pdup(p, ref->service);
 	sc->service_type = pdup(p, ref->service_type);
 	sc->group = pdup(p, ref->group);
-	*out = sc;
-	return 0;
+	return sc;
 }
 
 static int push_change(struct planner *p, struct cmr_scope_change *sc,
@@ -477,6 +511,49 @@ static int unknown_key(struct planner *p, const char *label,
 }
 
 /*
+ * Is a literal value already in place?  It is when it equals the live
+ * value, or -- while the key is unset -- CM's default (the default rule).
+ */
+static bool text_in_place(const struct cmr_config_entry *want,
+                          const struct cmr_config_entry *have,
+                          const char *default_value)
+{
+	if (have)
+		return have->value.kind == CMR_VALUE_TEXT &&
+		       strcmp(have->value.text, want->value.text) == 0;
+	return default_value && strcmp(default_value, want->value.text) == 0;
+}
+
+/*
+ * Copies a decided change into the plan's arena, with the parameter's
+ * validation, the key's mark and the change's effect; *chp receives it.
+ */
+static int keep_change(struct planner *p, struct cmr_change **chp,
+                       const struct cmr_change *ch, const struct scope_ref *ref,
+                       const struct cmr_param *prm,
+                       const struct cmr_config_entry *want)
+{
+	struct cmr_change *out = cmr_arena_alloc(&p->plan->arena, sizeof(*out));
+
+	if (!out)
+		return oom(p);
+	*out = *ch;
+	if (prm) {
+		out->validation = prm->validation;
+		out->validation_message = prm->validation_message;
+	}
+	out->key = pdup(p, want->name);
+	out->old_value = pdup(p, ch->old_value);
+	out->new_value = pdup(p, ch->new_value);
+	out->default_value = pdup(p, ch->default_value);
+	out->validation_message = pdup(p, out->validation_message);
+	out->mark = pmark(p, &want->mark);
+	out->effect = effect_of(ref->kind, ref->role_type, want->name);
+	*chp = out;
+	return 0;
+}
+
+/*
  * Decides what to do about one key the file names.  On return *chp is a
  * new change, or NULL when the key needs nothing.
  */
@@ -488,7 +565,6 @@ static int diff_key(struct planner *p, struct cmr_change **chp,
 {
 	const struct cmr_param *prm = cmr_scope_find_param(sp, want->name);
 	struct cmr_change ch;
-	struct cmr_change *out;
 	int error;
 
 	*chp = NULL;
@@ -511,11 +587,7 @@ static int diff_key(struct planner *p, struct cmr_change **chp,
 			                "a secret reference ({env: NAME} or "
 			                "{file: PATH}), not a literal",
 			                want->name);
-		if (have && have->value.kind == CMR_VALUE_TEXT &&
-		    strcmp(have->value.text, want->value.text) == 0)
-			return 0;
-		if (!have && ch.default_value &&
-		    strcmp(ch.default_value, want->value.text) == 0)
+		if (text_in_place(want, have, ch.default_value))
 			return 0;
 		ch.op = have ? CMR_OP_UPDATE : CMR_OP_SET;
 		ch.old_value = have ? have->value.text : NULL;
@@ -535,23 +607,7 @@ static int diff_key(struct planner *p, struct cmr_change **chp,
 		ch.secret_source = secret_source(p, &want->value);
 		break;
 	}
-	if (prm) {
-		ch.validation = prm->validation;
-		ch.validation_message = prm->validation_message;
-	}
-	out = cmr_arena_alloc(&p->plan->arena, sizeof(*out));
-	if (!out)
-		return oom(p);
-	*out = ch;
-	out->key = pdup(p, want->name);
-	out->old_value = pdup(p, ch.old_value);
-	out->new_value = pdup(p, ch.new_value);
-	out->default_value = pdup(p, ch.default_value);
-	out->validation_message = pdup(p, ch.validation_message);
-	out->mark = pmark(p, &want->mark);
-	out->effect = effect_of(ref->kind, ref->role_type, want->name);
-	*chp = out;
-	return 0;
+	return keep_change(p, chp, &ch, ref, prm, want);
 }
 
 /* prune: a live key the file does not name goes back to its default. */
@@ -585,6 +641,68 @@ static int prune_key(struct planner *p, struct cmr_change **chp,
 }
 
 /*
+ * The side-by-side walk of diff_config(): both configs are sorted by name,
+ * want[i] and have[j] are the next entries to look at.  have may be NULL
+ * (nothing live to compare with).
+ */
+struct scope_walk {
+	const struct scope_ref *ref;
+	const char *label; /* scope_label(), for notes */
+	const char *key;   /* cmr_scope_key(), for secret tags */
+	const struct cmr_scope_params *sp; /* view=full metadata, or NULL */
+	const struct cmr_config *want;
+	const struct cmr_config *have;
+	size_t i;
+	size_t j;
+};
+
+/* True while the walk has entries left to look at. */
+static bool walk_more(const struct scope_walk *w)
+{
+	return w->i < w->want->len ||
+	       (w->ref->prune && w->have && w->j < w->have->len);
+}
+
+/*
+ * One step of the walk: a key the file names is diffed against its live
+ * entry (if any); a live key the file does not name is pruned (with
+ * prune) or skipped.  Advances past the entries used; *chp is the
+ * resulting change, or NULL.
+ */
+static int walk_step(struct planner *p, struct scope_walk *w,
+                     struct cmr_change **chp)
+{
+	bool has_want = w->i < w->want->len;
+	bool has_have = w->have && w->j < w->have->len;
+	const struct cmr_config_entry *have = NULL;
+	int c;
+
+	*chp = NULL;
+	/* walk_more() holds, so one side has an entry; entries are never
+	 * NULL, so which side goes next follows from the indexes alone. */
+	assert(has_want || has_have);
+	if (has_have)
+		have = w->have->items[w->j];
+	if (has_want && has_have)
+		c = strcmp(w->want->items[w->i]->name, have->name);
+	else
+		c = has_want ? -1 : 1;
+	if (c <= 0) {
+		const struct cmr_config_entry *want = w->want->items[w->i];
+
+		w->i++;
+		if (c == 0)
+			w->j++;
+		return diff_key(p, chp, w->ref, w->label, w->key, w->sp, want,
+		                c == 0 ? have : NULL);
+	}
+	w->j++;
+	if (!w->ref->prune)
+		return 0;
+	return prune_key(p, chp, w->ref, w->sp, have);
+}
+
+/*
  * Diffs one scope.  *effects receives the OR of the changes' effects (for
  * the restart forecast).  The scope is added to the plan only when it has
  * something to show.
@@ -594,44 +712,31 @@ static int diff_config(struct planner *p, unsigned *effects,
                        const struct cmr_config *want,
                        const struct cmr_config *have)
 {
-	struct cmr_buf key = CMR_BUF_INIT, label = CMR_BUF_INIT;
+	struct cmr_buf key = CMR_BUF_INIT;
+	struct cmr_buf label = CMR_BUF_INIT;
 	struct cmr_scope_change *sc = NULL;
-	const struct cmr_scope_params *sp;
-	size_t i, j = 0;
+	struct scope_walk w;
 	int error = 0;
 
 	if (cmr_scope_key(&key, ref->cluster, ref->service, ref->group) < 0)
 		return oom(p);
 	scope_label(&label, ref->cluster, ref->service, ref->group);
-	sp = cmr_params_find_scope(p->params, key.ptr);
-	error = new_scope(p, &sc, ref);
-	if (error < 0)
+	memset(&w, 0, sizeof(w));
+	w.ref = ref;
+	w.label = label.ptr;
+	w.key = key.ptr;
+	w.sp = cmr_params_find_scope(p->params, key.ptr);
+	w.want = want;
+	w.have = have;
+	sc = new_scope(p, ref);
+	if (!sc) {
+		error = oom(p);
 		goto done;
-	/* Both configs are sorted by name: walk them side by side. */
-	for (i = 0; i < want->len || (ref->prune && have && j < have->len);) {
-		const struct cmr_config_entry *w =
-		        i < want->len ? want->items[i] : NULL;
-		const struct cmr_config_entry *h =
-		        have && j < have->len ? have->items[j] : NULL;
+	}
+	while (walk_more(&w)) {
 		struct cmr_change *ch = NULL;
-		int c;
 
-		if (w && h)
-			c = strcmp(w->name, h->name);
-		else
-			c = w ? -1 : 1;
-		if (c <= 0) {
-			error = diff_key(p, &ch, ref, label.ptr, key.ptr, sp, w,
-			                 c == 0 ? h : NULL);
-			i++;
-			if (c == 0)
-				j++;
-		} else if (ref->prune) {
-			error = prune_key(p, &ch, ref, sp, h);
-			j++;
-		} else {
-			j++;
-		}
+		error = walk_step(p, &w, &ch);
 		if (error < 0)
 			goto done;
 		if (!ch)
@@ -708,7 +813,8 @@ static bool depends_on(const struct cmr_service *a, const struct cmr_service *b)
 static bool ranks_before(const struct cmr_service *a,
                          const struct cmr_service *b)
 {
-	unsigned ra = type_rank(a->type), rb = type_rank(b->type);
+	unsigned ra = type_rank(a->type);
+	unsigned rb = type_rank(b->type);
 
 	return ra != rb ? ra < rb : strcmp(a->name, b->name) < 0;
 }
@@ -733,7 +839,8 @@ static bool waits(const struct svc_forecast *f, size_t from, size_t n, size_t i)
  */
 static void order_forecast(struct svc_forecast *f, size_t n)
 {
-	size_t done, i;
+	size_t done;
+	size_t i;
 
 	for (done = 0; done < n; done++) {
 		size_t best = n;
@@ -889,7 +996,8 @@ static int plan_parcel(struct planner *p, struct svc_forecast *f, size_t nf,
 	        cmr_cluster_find_parcel(lc, want->product, want->version);
 	const struct cmr_parcel *act;
 	struct cmr_parcel_change *pc;
-	int from, to;
+	int from;
+	int to;
 	size_t i;
 
 	if (!have && !repo_urls_change(p))
@@ -959,35 +1067,45 @@ static bool bookkeeping_key(const struct cmr_config_entry *e)
 	return false;
 }
 
+/*
+ * Counts the keys role r overrides (bookkeeping aside) and, while fewer
+ * than three roles are shown, appends "; name (key, key)" to b.  `shown`
+ * is the number of roles already described.
+ */
+static size_t describe_overrides(struct cmr_buf *b, const struct cmr_role *r,
+                                 size_t shown)
+{
+	size_t keys = 0;
+	size_t j;
+
+	for (j = 0; j < r->config.len; j++) {
+		if (bookkeeping_key(r->config.items[j]))
+			continue;
+		if (keys == 0 && shown < 3)
+			cmr_buf_addf(b, "%s%s (", shown ? "; " : "", r->name);
+		if (shown < 3)
+			cmr_buf_addf(b, "%s%s", keys ? ", " : "",
+			             r->config.items[j]->name);
+		keys++;
+	}
+	if (keys && shown < 3)
+		cmr_buf_addc(b, ')');
+	return keys;
+}
+
+/* An info note naming the roles with per-role overrides (the first three). */
 static int note_overrides(struct planner *p, const char *cluster,
                           const struct cmr_service *ls)
 {
-	struct cmr_buf b = CMR_BUF_INIT, label = CMR_BUF_INIT;
-	size_t i, j, roles = 0, shown = 0;
+	struct cmr_buf b = CMR_BUF_INIT;
+	struct cmr_buf label = CMR_BUF_INIT;
+	size_t i;
+	size_t roles = 0;
 	int error = 0;
 
-	for (i = 0; i < ls->roles.len; i++) {
-		const struct cmr_role *r = ls->roles.items[i];
-		size_t keys = 0;
-
-		for (j = 0; j < r->config.len; j++) {
-			if (bookkeeping_key(r->config.items[j]))
-				continue;
-			if (keys == 0 && shown < 3)
-				cmr_buf_addf(&b, "%s%s (", shown ? "; " : "",
-				             r->name);
-			if (shown < 3)
-				cmr_buf_addf(&b, "%s%s", keys ? ", " : "",
-				             r->config.items[j]->name);
-			keys++;
-		}
-		if (keys) {
-			if (shown < 3)
-				cmr_buf_addc(&b, ')');
-			shown++;
+	for (i = 0; i < ls->roles.len; i++)
+		if (describe_overrides(&b, ls->roles.items[i], roles) > 0)
 			roles++;
-		}
-	}
 	if (roles == 0)
 		goto done;
 	scope_label(&label, cluster, ls->name, NULL);
@@ -1093,35 +1211,84 @@ static int plan_service(struct planner *p, unsigned *effects,
 	return 0;
 }
 
-static int plan_cluster(struct planner *p, const struct cmr_cluster *dc)
+/* A cluster the file names but CM lacks: an error note with suggestions. */
+static int missing_cluster(struct planner *p, const struct cmr_cluster *dc)
 {
-	const struct cmr_cluster *lc =
-	        cmr_state_find_cluster(p->live, dc->name);
-	struct svc_forecast *f = NULL;
-	struct cmr_buf label = CMR_BUF_INIT;
-	const char **names = NULL;
-	size_t i, n = 0, nf;
-	int error = 0;
+	size_t n = p->live->clusters.len;
+	const char **names = cmr_calloc(n + 1, sizeof(*names));
+	size_t i;
+	int error;
 
-	if (!lc) {
-		n = p->live->clusters.len;
-		names = cmr_calloc(n + 1, sizeof(*names));
-		if (!names)
-			return oom(p);
-		for (i = 0; i < n; i++)
-			names[i] = p->live->clusters.items[i]->name;
-		error = missing_note(p, "cluster", dc->name, "", &dc->mark,
-		                     names, n,
-		                     "creating clusters is out of scope; use "
-		                     "the cluster's API name, not its display "
-		                     "name");
-		cmr_free(names);
-		return error;
-	}
-	nf = lc->services.len;
-	f = cmr_calloc(nf + 1, sizeof(*f));
-	if (!f)
+	if (!names)
 		return oom(p);
+	for (i = 0; i < n; i++)
+		names[i] = p->live->clusters.items[i]->name;
+	error = missing_note(p, "cluster", dc->name, "", &dc->mark, names, n,
+	                     "creating clusters is out of scope; use "
+	                     "the cluster's API name, not its display "
+	                     "name");
+	cmr_free(names);
+	return error;
+}
+
+/* A service the file names but the live cluster lacks: the same. */
+static int missing_service(struct planner *p, const struct cmr_cluster *dc,
+                           const struct cmr_cluster *lc,
+                           const struct cmr_service *ds)
+{
+	struct cmr_buf label = CMR_BUF_INIT;
+	size_t n = lc->services.len;
+	const char **names;
+	size_t k;
+	int error;
+
+	scope_label(&label, dc->name, NULL, NULL);
+	names = cmr_calloc(n + 1, sizeof(*names));
+	if (!names || cmr_buf_error(&label)) {
+		error = oom(p);
+		goto done;
+	}
+	for (k = 0; k < n; k++)
+		names[k] = lc->services.items[k]->name;
+	error = missing_note(p, "service", ds->name, label.ptr, &ds->mark,
+	                     names, n, "creating services is out of scope");
+done:
+	cmr_free(names);
+	cmr_buf_release(&label);
+	return error;
+}
+
+/* The file's service type disagrees with CM's: an error note. */
+static int type_mismatch(struct planner *p, const struct cmr_cluster *dc,
+                         const struct cmr_service *ds,
+                         const struct cmr_service *ls)
+{
+	struct cmr_buf label = CMR_BUF_INIT;
+	int error;
+
+	scope_label(&label, dc->name, ds->name, NULL);
+	error = add_note(p, CMR_NOTE_ERROR, label.ptr, &ds->type_mark,
+	                 "service '%s' has type %s in CM, not "
+	                 "%s as the file says",
+	                 ds->name, ls->type, ds->type);
+	cmr_buf_release(&label);
+	return error;
+}
+
+/*
+ * One forecast entry per live service of lc (nf of them, plus one spare
+ * so the array is never empty), with the desired service if the file
+ * names it, and whether CM reports it stale already.  NULL on OOM.
+ */
+static struct svc_forecast *new_forecast(const struct cmr_cluster *dc,
+                                         const struct cmr_cluster *lc,
+                                         size_t nf)
+{
+	struct svc_forecast *f = cmr_calloc(nf + 1, sizeof(*f));
+	size_t i;
+
+	if (!f)
+		return NULL;
 	for (i = 0; i < nf; i++) {
 		const struct cmr_service *ls = lc->services.items[i];
 
@@ -1132,6 +1299,75 @@ static int plan_cluster(struct planner *p, const struct cmr_cluster *dc)
 		    ls->client_config_staleness == CMR_STALE_STALE)
 			f[i].reasons |= CMR_REASON_ALREADY_STALE;
 	}
+	return f;
+}
+
+/*
+ * Plans one service the file names in cluster dc: its settings, whose
+ * effects go into the service's forecast entry, and a note about the
+ * per-role overrides CM has for it.
+ */
+static int plan_cluster_service(struct planner *p, const struct cmr_cluster *dc,
+                                const struct cmr_cluster *lc,
+                                const struct cmr_service *ds,
+                                struct svc_forecast *f, size_t nf)
+{
+	const struct cmr_service *ls = cmr_cluster_find_service(lc, ds->name);
+	struct svc_forecast *fs = NULL;
+	size_t k;
+
+	if (!ls)
+		return missing_service(p, dc, lc, ds);
+	if (ds->type && ls->type && strcmp(ds->type, ls->type) != 0)
+		return type_mismatch(p, dc, ds, ls);
+	for (k = 0; k < nf; k++)
+		if (f[k].live == ls)
+			fs = &f[k];
+	if (fs) {
+		unsigned eff = 0;
+		int error = plan_service(p, &eff, dc->name, ds, ls);
+
+		if (error < 0)
+			return error;
+		fs->effects |= eff;
+		if (eff & (CMR_EFFECT_RESTART | CMR_EFFECT_REFRESH |
+		           CMR_EFFECT_CLIENT_CONFIG))
+			fs->reasons |= CMR_REASON_SETTINGS;
+	}
+	return note_overrides(p, dc->name, ls);
+}
+
+/*
+ * The restart forecast keeps only the services the plan touches, or that
+ * are stale already; f is compacted in place.
+ */
+static int cluster_restarts(struct planner *p, const struct cmr_cluster *dc,
+                            struct svc_forecast *f, size_t nf)
+{
+	size_t m = 0;
+	size_t i;
+
+	for (i = 0; i < nf; i++)
+		if (f[i].reasons && touches(p, dc->name, f[i].live->name))
+			f[m++] = f[i];
+	return forecast_to_restarts(p, dc->name, f, m);
+}
+
+static int plan_cluster(struct planner *p, const struct cmr_cluster *dc)
+{
+	const struct cmr_cluster *lc =
+	        cmr_state_find_cluster(p->live, dc->name);
+	struct svc_forecast *f;
+	size_t nf;
+	size_t i;
+	int error = 0;
+
+	if (!lc)
+		return missing_cluster(p, dc);
+	nf = lc->services.len;
+	f = new_forecast(dc, lc, nf);
+	if (!f)
+		return oom(p);
 	for (i = 0; i < dc->parcels.len && selects(p, dc->name, NULL, NULL);
 	     i++) {
 		error = plan_parcel(p, f, nf, dc, lc, dc->parcels.items[i]);
@@ -1140,78 +1376,16 @@ static int plan_cluster(struct planner *p, const struct cmr_cluster *dc)
 	}
 	for (i = 0; i < dc->services.len; i++) {
 		const struct cmr_service *ds = dc->services.items[i];
-		const struct cmr_service *ls =
-		        cmr_cluster_find_service(lc, ds->name);
-		struct svc_forecast *fs = NULL;
-		size_t k;
 
 		if (!touches(p, dc->name, ds->name))
 			continue;
-		if (!ls) {
-			cmr_buf_reset(&label);
-			scope_label(&label, dc->name, NULL, NULL);
-			n = lc->services.len;
-			names = cmr_calloc(n + 1, sizeof(*names));
-			if (!names || cmr_buf_error(&label)) {
-				error = oom(p);
-				goto done;
-			}
-			for (k = 0; k < n; k++)
-				names[k] = lc->services.items[k]->name;
-			error = missing_note(p, "service", ds->name, label.ptr,
-			                     &ds->mark, names, n,
-			                     "creating services is out of "
-			                     "scope");
-			cmr_free(names);
-			names = NULL;
-			if (error < 0)
-				goto done;
-			continue;
-		}
-		if (ds->type && ls->type && strcmp(ds->type, ls->type) != 0) {
-			cmr_buf_reset(&label);
-			scope_label(&label, dc->name, ds->name, NULL);
-			error = add_note(p, CMR_NOTE_ERROR, label.ptr,
-			                 &ds->type_mark,
-			                 "service '%s' has type %s in CM, not "
-			                 "%s as the file says",
-			                 ds->name, ls->type, ds->type);
-			if (error < 0)
-				goto done;
-			continue;
-		}
-		for (k = 0; k < nf; k++)
-			if (f[k].live == ls)
-				fs = &f[k];
-		if (fs) {
-			unsigned eff = 0;
-
-			error = plan_service(p, &eff, dc->name, ds, ls);
-			if (error < 0)
-				goto done;
-			fs->effects |= eff;
-			if (eff & (CMR_EFFECT_RESTART | CMR_EFFECT_REFRESH |
-			           CMR_EFFECT_CLIENT_CONFIG))
-				fs->reasons |= CMR_REASON_SETTINGS;
-		}
-		error = note_overrides(p, dc->name, ls);
+		error = plan_cluster_service(p, dc, lc, ds, f, nf);
 		if (error < 0)
 			goto done;
 	}
-	/* Only services the plan touches, or that are stale already. */
-	{
-		size_t m = 0;
-
-		for (i = 0; i < nf; i++)
-			if (f[i].reasons &&
-			    touches(p, dc->name, f[i].live->name))
-				f[m++] = f[i];
-		error = forecast_to_restarts(p, dc->name, f, m);
-	}
+	error = cluster_restarts(p, dc, f, nf);
 done:
 	cmr_free(f);
-	cmr_free(names);
-	cmr_buf_release(&label);
 	return error;
 }
 
@@ -1335,6 +1509,7 @@ int cmr_plan_build(struct cmr_plan **out, const struct cmr_state *desired,
 	error = cmr_plan_new(&p.plan, err);
 	if (error < 0)
 		return error;
+	assert(p.plan != NULL); /* cmr_plan_new sets it when it succeeds */
 	/* CM-level records live on the first cluster (by name) of the file
 	 * that CM has. */
 	for (i = 0; i < desired->clusters.len && !p.record_cluster; i++)
@@ -1373,7 +1548,8 @@ static bool same_service(const struct cmr_restart *a,
 void cmr_plan_summarize(struct cmr_plan_summary *out,
                         const struct cmr_plan *plan)
 {
-	size_t i, j;
+	size_t i;
+	size_t j;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < plan->scopes.len; i++) {
@@ -1434,7 +1610,8 @@ bool cmr_plan_has_changes(const struct cmr_plan *plan)
 int cmr_plan_secret_tag(struct cmr_buf *out, const char *scope_key,
                         const char *key)
 {
-	struct cmr_buf path = CMR_BUF_INIT, hex = CMR_BUF_INIT;
+	struct cmr_buf path = CMR_BUF_INIT;
+	struct cmr_buf hex = CMR_BUF_INIT;
 	int error;
 
 	cmr_buf_addf(&path, "%s/%s", scope_key, key);
@@ -1500,7 +1677,8 @@ static int add_fingerprint(struct cmr_plan *plan, const char *scope,
 			break;
 	}
 	memmove(&plan->fingerprints.items[i + 1], &plan->fingerprints.items[i],
-	        (plan->fingerprints.len - i) * sizeof(fp));
+	        (plan->fingerprints.len - i) *
+	                sizeof(struct cmr_fingerprint *));
 	plan->fingerprints.items[i] = fp;
 	plan->fingerprints.len++;
 	return 0;
@@ -1514,7 +1692,8 @@ static int fingerprint_scope(struct cmr_plan *plan, const char *cluster,
                              const struct cmr_config *cfg,
                              struct cmr_error *err)
 {
-	struct cmr_buf key = CMR_BUF_INIT, content = CMR_BUF_INIT;
+	struct cmr_buf key = CMR_BUF_INIT;
+	struct cmr_buf content = CMR_BUF_INIT;
 	int error;
 
 	cmr_scope_key(&key, cluster, service, group);
@@ -1551,7 +1730,8 @@ static int fingerprint_service(struct cmr_plan *plan, const char *cluster,
 int cmr_plan_fingerprint(struct cmr_plan *plan, const struct cmr_state *desired,
                          const struct cmr_state *live, struct cmr_error *err)
 {
-	size_t i, j;
+	size_t i;
+	size_t j;
 	int error;
 
 	error = fingerprint_scope(plan, NULL, NULL, NULL, &live->manager.config,
@@ -1563,7 +1743,8 @@ int cmr_plan_fingerprint(struct cmr_plan *plan, const struct cmr_state *desired,
 		const struct cmr_cluster *dc = desired->clusters.items[i];
 		const struct cmr_cluster *lc =
 		        cmr_state_find_cluster(live, dc->name);
-		struct cmr_buf b = CMR_BUF_INIT, scope = CMR_BUF_INIT;
+		struct cmr_buf b = CMR_BUF_INIT;
+		struct cmr_buf scope = CMR_BUF_INIT;
 
 		if (!lc)
 			continue;

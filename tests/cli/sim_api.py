@@ -493,6 +493,43 @@ def maintenance_mode_is_inherited_and_respected():
 
 
 @test
+def concurrent_clients_are_serialised_safely():
+    import threading
+    with Cmsim(args=["--time-scale", "1000"]) as sim:
+        sim.reset_stats()
+        errors = []
+
+        def worker(k):
+            try:
+                for i in range(25):
+                    s, _ = sim.put(HDFS + "/config", {"items": [
+                        {"name": "dfs_replication", "value": str(1 + i % 3)}]})
+                    s2, _ = sim.get(C + "/services")
+                    s3, _ = sim.post(C + "/services/yarn/roleCommands/"
+                                     "refresh", {"items": []})
+                    s4, _ = sim.put(C + "/tags", [{"name": "w%d" % k,
+                                                   "value": str(i)}])
+                    if (s, s2, s3, s4) != (200, 200, 200, 200):
+                        errors.append((k, i, s, s2, s3, s4))
+            except Exception as e:  # report, do not hang the test
+                errors.append((k, repr(e)))
+
+        threads = [threading.Thread(target=worker, args=(k,))
+                   for k in range(8)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        expect(not errors, errors[:5])
+        st = sim.stats()
+        expect(st["requests"]["PUT"] == 400 and
+               st["requests"]["GET"] == 200 and
+               st["requests"]["POST"] == 200, st["requests"])
+        tags = sim.get(C + "/tags", query={"limit": 100})[1]
+        expect(sorted(t["name"] for t in tags) ==
+               sorted("w%d" % k for k in range(8)) and
+               all(t["value"] == "24" for t in tags), tags)
+
+
+@test
 def hostile_inputs_get_errors_not_crashes():
     import socket
     with Cmsim(args=STOPPED) as sim:

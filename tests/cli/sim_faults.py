@@ -170,6 +170,36 @@ def concurrent_writer_after_requests_and_at_time():
 
 
 @test
+def validation_states_in_full_view():
+    with Cmsim(args=STOPPED) as sim:
+        def item(path, name):
+            s, b = sim.get(path, query={"view": "full"})
+            return [i for i in b["items"] if i["name"] == name][0]
+        rep = item(HDFS + "/config", "dfs_replication")
+        expect(rep["validationState"] == "OK" and
+               "validationMessage" not in rep, rep)
+        # the one real rule: more replicas than DataNodes
+        sim.put(HDFS + "/config", {"items": [
+            {"name": "dfs_replication", "value": "4"}]})
+        rep = item(HDFS + "/config", "dfs_replication")
+        expect(rep["validationState"] == "WARNING" and
+               "number of DataNodes (3)" in rep["validationMessage"], rep)
+        # and any parameter, by fault, scoped to one group
+        sim.faults(["validation,name=dfs_datanode_du_reserved,state=ERROR,"
+                    "group=hdfs-DATANODE-1,message=Reserved space exceeds "
+                    "the volume size"])
+        g = C + "/services/hdfs/roleConfigGroups/"
+        bad = item(g + "hdfs-DATANODE-1/config", "dfs_datanode_du_reserved")
+        expect(bad["validationState"] == "ERROR" and
+               bad["validationMessage"] ==
+               "Reserved space exceeds the volume size", bad)
+        ok = item(g + "hdfs-DATANODE-BASE/config", "dfs_datanode_du_reserved")
+        expect(ok["validationState"] == "OK", ok)
+        s, b = sim.post("/_sim/faults", ["validation,state=BAD"])
+        expect(s == 400, b)
+
+
+@test
 def bad_fault_specs_are_refused():
     with Cmsim(args=STOPPED) as sim:
         s, b = sim.post("/_sim/faults", ["http-eror,rate=1"])

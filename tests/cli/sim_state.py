@@ -121,6 +121,31 @@ def bad_state_file_is_an_error():
         expect("not a cmsim state file" in str(e), str(e))
 
 
+@test
+def installed_layout_finds_its_data():
+    """bin/cmsim finds ../share/cmrecon/{catalog,demo-seed.json} with no
+    --catalog or --seed (a relocated install), as `cmake --install`
+    lays them out."""
+    import shutil
+    from cmsim import CATALOG, DEMO_SEED
+    root = tempfile.mkdtemp(prefix="cmsim-inst-")
+    os.makedirs(os.path.join(root, "bin"))
+    share = os.path.join(root, "share", "cmrecon")
+    os.makedirs(share)
+    binary = os.path.join(root, "bin", "cmsim")
+    shutil.copy(os.environ.get("CMSIM", "cmsim"), binary)
+    shutil.copytree(CATALOG, os.path.join(share, "catalog"))
+    shutil.copy(DEMO_SEED, os.path.join(share, "demo-seed.json"))
+    sim = Cmsim(binary=binary, seed=None, repo=False, catalog=None,
+                args=STOPPED)
+    with sim:
+        s, b = sim.get("/clusters")
+        expect(s == 200 and b["items"][0]["name"] == "Cluster 1", b)
+        log = sim.output()
+    expect("catalog %s/bin/../share/cmrecon/catalog" % root in log, log)
+    expect("seed %s/bin/../share/cmrecon/demo-seed.json" % root in log, log)
+
+
 def main():
     failed = 0
     for fn in TESTS:

@@ -45,7 +45,8 @@ def quote(name):
 class Cmsim:
     def __init__(self, args=None, seed=DEMO_SEED, repo=True,
                  binary=None, auth=("admin", "admin"), api="v45",
-                 state_file=None, timeout=10.0, verbose=True):
+                 state_file=None, timeout=10.0, verbose=True,
+                 catalog=CATALOG):
         self.binary = binary or os.environ.get("CMSIM", "cmsim")
         self.args = list(args or [])
         self.seed = seed
@@ -55,6 +56,7 @@ class Cmsim:
         self.state_file = state_file
         self.timeout = timeout
         self.verbose = verbose
+        self.catalog = catalog
         self.proc = None
         self.port = None
         self.tmp = None
@@ -65,7 +67,9 @@ class Cmsim:
         self.tmp = tempfile.mkdtemp(prefix="cmsim-")
         port_file = os.path.join(self.tmp, "port")
         cmd = [self.binary, "--listen", "127.0.0.1:0",
-               "--port-file", port_file, "--catalog", CATALOG]
+               "--port-file", port_file]
+        if self.catalog:
+            cmd += ["--catalog", self.catalog]
         if self.seed:
             cmd += ["--seed", self.seed]
         if self.repo:

@@ -647,15 +647,8 @@ static void test_sim_core__abort_stops_a_command(void **state)
 static void add_fault(struct fx *fx, const char *spec)
 {
 	struct cmr_error err = CMR_ERROR_INIT;
-	struct cmsim_fault *f = NULL;
 
-	assert_int_equal(cmsim_fault_parse(&f, spec, cmsim_now(&fx->sim), &err),
-	                 0);
-	fx->sim.faults.items = realloc(fx->sim.faults.items,
-	                               (fx->sim.faults.len + 1) *
-	                                       sizeof(*fx->sim.faults.items));
-	fx->sim.faults.items[fx->sim.faults.len++] = f;
-	fx->sim.faults.alloc = fx->sim.faults.len;
+	assert_int_equal(cmsim_faults_add(&fx->sim, spec, &err), 0);
 }
 
 static void test_sim_core__command_fail_fault_fails_a_child(void **state)

@@ -24,7 +24,7 @@ struct cmr_alloc_hooks {
  * Replaces the hooks; NULL restores the libc ones.  Not thread-safe: call it
  * before any other cmrecon function, or from a single-threaded test.
  */
-void cmr_alloc_set_hooks(const struct cmr_alloc_hooks *hooks);
+void cmr_alloc_set_hooks(const struct cmr_alloc_hooks *h);
 
 /* Like malloc/calloc/realloc/free; NULL on failure (and on overflow). */
 void *cmr_malloc(size_t size);

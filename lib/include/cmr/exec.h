@@ -38,6 +38,7 @@
 #include "cmr/log.h"
 #include "cmr/model.h"
 #include "cmr/plan.h"
+#include "cmr/window.h"
 
 /* ======================================================================
  * The waiter
@@ -182,11 +183,11 @@ struct cmr_exec_options {
 	struct cmr_clock *clock; /* NULL: the system clock */
 	const struct cmr_logger *logger;
 	/*
-	 * --restart-window: restarts start only when the UTC time of day,
-	 * in minutes, is in [window_start, window_end) (wrapping midnight
-	 * when start > end); outside it they are deferred (exit 2).
+	 * --restart-window (with CMR_EXEC_RESTART_WINDOW): restarts start
+	 * only while the wall clock is inside this window (window.h; local
+	 * time); outside it they are deferred (exit 2).  Borrowed.
 	 */
-	int window_start, window_end;
+	const struct cmr_window *window;
 	/* Backoff of the waiter (tests); 0: defaults. */
 	int64_t poll_initial_ms, poll_max_ms;
 };
