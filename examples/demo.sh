@@ -25,6 +25,18 @@ banner() {
 	printf '\n\033[1m==> %s\033[0m\n' "$*" 2>/dev/null || printf '\n==> %s\n' "$*"
 }
 
+# The exit codes of docs/DESIGN.md, in words.
+meaning() {
+	case $1 in
+	0) echo "success / no changes" ;;
+	1) echo "error" ;;
+	2) echo "changes present" ;;
+	3) echo "saved plan stale" ;;
+	4) echo "refused by a guard" ;;
+	*) echo "usage" ;;
+	esac
+}
+
 # step NAME COMMAND...: runs one demo step and records how it went.
 step() {
 	name=$1
@@ -33,11 +45,7 @@ step() {
 	"$@" 2>"$tmp/stderr"
 	rc=$?
 	cat "$tmp/stderr" >&2
-	if grep -q "is not built yet" "$tmp/stderr"; then
-		summary="$summary\n  $name: not built yet in this version"
-	else
-		summary="$summary\n  $name: exit $rc"
-	fi
+	summary="$summary\n  $name: exit $rc ($(meaning "$rc"))"
 	return $rc
 }
 
@@ -71,17 +79,22 @@ if [ -x "$cmsim" ] && [ -f "$top/examples/demo-seed.json" ]; then
 	export CMRECON_URL CMRECON_USER CMRECON_PASSWORD
 	summary="$summary\n  cmsim: started on port $port"
 else
-	summary="$summary\n  cmsim: not built yet in this version (plan and apply need it)"
+	echo "demo: $cmsim or examples/demo-seed.json is missing" >&2
+	exit 1
 fi
 
 if [ -f "$file" ]; then
 	step validate "$cmrecon" validate "$file"
-	step plan "$cmrecon" plan "$file"
+	step plan "$cmrecon" plan --detailed-exitcode "$file"
 	step apply "$cmrecon" apply --yes "$file"
+	apply_rc=$?
 	step "plan again" "$cmrecon" plan --detailed-exitcode "$file"
+	again_rc=$?
 else
 	summary="$summary\n  examples/quickstart.yaml: not written yet"
 fi
 
 banner "what the demo did"
 printf "$summary\n"
+# The demo succeeds when apply converged and nothing is left to change.
+[ "${apply_rc:-1}" -eq 0 ] && [ "${again_rc:-1}" -eq 0 ]

@@ -91,6 +91,37 @@ class ApplyFaultsTest(ApplyBase):
                                            "hdfs/commands/rollingRestart"),
                                      1)
 
+    def test_lost_refresh_and_client_config_answers(self):
+        # The same for the client configuration (not sent again once CM
+        # reports it fresh) and the role refresh (safe to repeat).
+        f = write(self.dir, "refresh.yaml", """version: 1
+clusters:
+  Cluster 1:
+    services:
+      hdfs:
+        role_config_groups:
+          hdfs-DATANODE-BASE:
+            config:
+              dfs_datanode_data_dir_perm: "750"
+          hdfs-GATEWAY-BASE:
+            config:
+              dfs_client_use_trash: true
+""")
+        args = VERY_FAST + [
+            "--fault", "drop,when=after,count=1,method=POST,path=" + SVC +
+            "hdfs/commands/deployClientConfig",
+            "--fault", "drop,when=after,count=1,method=POST,path=" + SVC +
+            "hdfs/roleCommands/refresh"]
+        with Cmsim(args=args) as sim:
+            rc, out, err = self.cmrecon(sim, "apply", f, "--yes")
+            self.assertEqual(rc, 0, out + err)
+            self.assertEqual(count(sim.stats(), "POST /api/v45" + SVC +
+                                   "hdfs/commands/deployClientConfig"), 1)
+            self.assertEqual(sim.stats()["restarts"], {})
+            s, svc = sim.get("/clusters/%s/services/hdfs" % quote(CLUSTER))
+            self.assertEqual(svc["configStalenessStatus"], "FRESH")
+            self.assertEqual(svc["clientConfigStalenessStatus"], "FRESH")
+
     def test_lost_parcel_and_settings_answers(self):
         args = VERY_FAST + [
             "--fault", "drop,when=after,count=2,method=POST,path="

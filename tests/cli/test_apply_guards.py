@@ -48,7 +48,8 @@ class ApplyGuardsTest(ApplyBase):
                                    "%201/services/hdfs/commands/"), 0)
 
     def test_outside_restart_window_defers(self):
-        t = time.gmtime()
+        # the window is in local time (TZ respected), like cmrecon's
+        t = time.localtime()
         start = (t.tm_hour + 2) % 24
         window = "%02d:00-%02d:00" % (start, (start + 1) % 24)
         with Cmsim(args=FAST) as sim:

@@ -1,7 +1,6 @@
 #!/bin/sh
 # The command-line contract that does not need CM: help for every command,
-# exit code 64 for usage errors, version, passwords refused on argv, and
-# commands that are not built yet saying so with exit 1.
+# exit code 64 for usage errors, version, and passwords refused on argv.
 set -u
 : "${CMRECON:?path of the cmrecon binary}"
 fails=0
