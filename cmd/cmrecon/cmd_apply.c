@@ -161,18 +161,8 @@ static void on_event(const struct cmr_exec_event *ev, void *ud)
 	if (p->json) {
 		struct cmr_buf b = CMR_BUF_INIT;
 
-		cmr_buf_adds(&b, "{\"event\":");
-		cmr_buf_add_json_str(&b, cmr_exec_event_name(ev->kind));
-		cmr_buf_adds(&b, ",\"phase\":");
-		cmr_buf_add_json_str(&b, ev->phase);
-		cmr_buf_adds(&b, ",\"target\":");
-		cmr_buf_add_json_str(&b, ev->target);
-		if (ev->command_id >= 0)
-			cmr_buf_addf(&b, ",\"command_id\":%lld",
-			             (long long)ev->command_id);
-		cmr_buf_addf(&b, ",\"elapsed_ms\":%lld,\"message\":",
-		             (long long)ev->elapsed_ms);
-		cmr_buf_add_json_str(&b, ev->message);
+		cmr_buf_addc(&b, '{');
+		cmr_exec_event_json(&b, ev);
 		cmr_buf_adds(&b, "}\n");
 		if (!cmr_buf_error(&b) &&
 		    (ev->kind != CMR_EXEC_EV_WAIT || p->g->verbosity > 0)) {

@@ -68,6 +68,23 @@ const char *cmr_exec_event_name(enum cmr_exec_event_kind k)
  * Events and the journal
  */
 
+int cmr_exec_event_json(struct cmr_buf *out, const struct cmr_exec_event *ev)
+{
+	cmr_buf_adds(out, "\"event\":");
+	cmr_buf_add_json_str(out, cmr_exec_event_name(ev->kind));
+	cmr_buf_adds(out, ",\"phase\":");
+	cmr_buf_add_json_str(out, ev->phase);
+	cmr_buf_adds(out, ",\"target\":");
+	cmr_buf_add_json_str(out, ev->target);
+	if (ev->command_id >= 0)
+		cmr_buf_addf(out, ",\"command_id\":%lld",
+		             (long long)ev->command_id);
+	cmr_buf_addf(out, ",\"elapsed_ms\":%lld,\"message\":",
+	             (long long)ev->elapsed_ms);
+	cmr_buf_add_json_str(out, ev->message);
+	return cmr_buf_error(out);
+}
+
 static void journal_line(struct run *r, const struct cmr_exec_event *ev)
 {
 	struct cmr_buf b = CMR_BUF_INIT;
@@ -81,17 +98,8 @@ static void journal_line(struct run *r, const struct cmr_exec_event *ev)
 	cmr_buf_add_json_str(&b, when);
 	cmr_buf_adds(&b, ",\"plan\":");
 	cmr_buf_add_json_str(&b, r->plan->plan_id ? r->plan->plan_id : "");
-	cmr_buf_adds(&b, ",\"event\":");
-	cmr_buf_add_json_str(&b, cmr_exec_event_name(ev->kind));
-	cmr_buf_adds(&b, ",\"phase\":");
-	cmr_buf_add_json_str(&b, ev->phase);
-	cmr_buf_adds(&b, ",\"target\":");
-	cmr_buf_add_json_str(&b, ev->target);
-	if (ev->command_id >= 0)
-		cmr_buf_addf(&b, ",\"command_id\":%lld",
-		             (long long)ev->command_id);
-	cmr_buf_adds(&b, ",\"message\":");
-	cmr_buf_add_json_str(&b, ev->message);
+	cmr_buf_addc(&b, ',');
+	cmr_exec_event_json(&b, ev);
 	cmr_buf_adds(&b, "}\n");
 	if (cmr_buf_error(&b) == 0) {
 		while (off < b.len) {

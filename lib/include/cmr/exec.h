@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "cmr/api_write.h"
+#include "cmr/buf.h"
 #include "cmr/client.h"
 #include "cmr/clock.h"
 #include "cmr/error.h"
@@ -140,6 +141,15 @@ struct cmr_exec_event {
 	int64_t command_id;  /* CM's command id, or -1 */
 	int64_t elapsed_ms;  /* since the apply started */
 };
+
+/*
+ * Appends an event's members as JSON, without the braces:
+ *   "event":..,"phase":..,"target":..[,"command_id":N],"elapsed_ms":N,
+ *   "message":..
+ * The journal and `apply --json` both describe events with it, so the two
+ * never drift apart.  Returns 0 or CMR_ENOMEM.
+ */
+int cmr_exec_event_json(struct cmr_buf *out, const struct cmr_exec_event *ev);
 
 typedef void cmr_exec_progress_fn(const struct cmr_exec_event *ev, void *ud);
 
