@@ -14,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS := build-essential cmake pkg-config clang clang-format clang-tidy \
 	libclang-rt-14-dev libyaml-dev libcurl4-openssl-dev libjson-c-dev \
 	libcmocka-dev libmicrohttpd-dev libssl-dev python3 \
-	python3-jsonschema python3-ruamel.yaml curl
+	python3-jsonschema python3-ruamel.yaml curl valgrind
 
 BUILD_DIR ?= build
 TEST_BUILD_DIR ?= build-test
@@ -27,6 +27,7 @@ help:
 	@echo "make demo    build and run the demo (cmsim + validate/plan/apply)"
 	@echo "make test    build with ASan/UBSan and -Werror, run every test"
 	@echo "make build   build into $(BUILD_DIR)/"
+	@echo "make memcheck  the whole suite under valgrind (slow, ~15 min)"
 	@echo "make deps    install missing Debian packages"
 	@echo "make format  clang-format every C file in place"
 	@echo "make clean   remove build directories"

@@ -42,7 +42,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 if [ "$target" = --replay ]; then
 	bad=0
 	for t in load api planfile; do
-		"$top/tests/fuzz/seeds.sh" "$t" "$tmp/$t" || exit 1
+		sh "$top/tests/fuzz/seeds.sh" "$t" "$tmp/$t" || exit 1
 		files=$(find "$tmp/$t" -type f | sort)
 		if [ -d "$top/tests/fuzz/regressions/$t" ]; then
 			files="$files $(find "$top/tests/fuzz/regressions/$t" \
@@ -69,7 +69,7 @@ load | api | planfile) ;;
 	exit 64
 	;;
 esac
-"$top/tests/fuzz/seeds.sh" "$target" "$tmp/seeds" || exit 1
+sh "$top/tests/fuzz/seeds.sh" "$target" "$tmp/seeds" || exit 1
 mkdir -p "$tmp/corpus"
 cd "$build" || exit 1
 "$build/fuzz_$target" -dict="$(dict_of "$target")" -max_len=16384 \

@@ -43,6 +43,8 @@ CANNOT = {
     "empty_value": "an empty value and null both read as null",
     "anchor": "the YAML reader resolves anchors and aliases before the "
               "schema sees the data",
+    "billion_laughs": "the reader resolves aliases before the schema sees "
+                      "the data, and the expansion is too large to walk",
     "nul_char": "a NUL character is a valid JSON string character",
     "too_big": "the schema sees data, not the file's size",
     "type_conflict": "a schema checks one file; the conflict is between "
@@ -68,6 +70,23 @@ def read_yaml(path):
             return yaml.load(f), None
     except Exception as e:  # the reader's refusal is the result
         return None, "%s: %s" % (type(e).__name__, str(e).splitlines()[0])
+
+
+def shares_nodes(data):
+    """True when the data reuses a container (YAML aliases): walking it as
+    a tree would walk the expansion, which for a "billion laughs" file
+    never ends.  Visits each distinct container once."""
+    seen = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        stack.extend(node.values() if isinstance(node, dict) else node)
+    return False
 
 
 def schema_errors(validator, data):
@@ -286,6 +305,12 @@ def check_agreement():
             data, why = read_yaml(os.path.join(FIXTURES, name))
             if why:
                 verdicts.append("reader: " + why)
+                continue
+            if shares_nodes(data):
+                # Never hand an alias graph to the validator: how far it
+                # walks before its first error depends on set order, and
+                # for billion laughs the walk never ends.  A schema cannot
+                # say "no aliases" anyway (see CANNOT).
                 continue
             err = schema_errors(validator, data)
             if err:
