@@ -178,6 +178,25 @@ clusters:
             self.assertEqual(rc, 0, out + err)
             self.assertEqual(self.parcel_stage(sim, "SPARK3", SPARK3),
                              "ACTIVATED")
+            # ...and back down the ladder: deactivate, remove the
+            # distribution, remove the download
+            down = write(self.dir, "spark-down.yaml", """version: 1
+clusters:
+  Cluster 1:
+    parcels:
+      SPARK3: {version: %s, stage: AVAILABLE_REMOTELY}
+""" % SPARK3)
+            rc, out, err = self.cmrecon(sim, "plan", down)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("deactivate -> remove distribution -> remove "
+                          "download", out)
+            rc, out, err = self.cmrecon(sim, "apply", down, "--yes")
+            self.assertEqual(rc, 0, out + err)
+            self.assertEqual(self.parcel_stage(sim, "SPARK3", SPARK3),
+                             "AVAILABLE_REMOTELY")
+            rc, out, err = self.cmrecon(sim, "plan", "--detailed-exitcode",
+                                        down)
+            self.assertEqual(rc, 0, out + err)
 
     def test_repo_change_refreshes_repositories(self):
         with Cmsim(args=FAST) as sim:
