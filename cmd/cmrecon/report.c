@@ -497,42 +497,7 @@ int report_metrics(struct cmr_buf *out, const struct run_report *r,
  */
 static int write_public(const char *path, const char *data, size_t len)
 {
-	struct cmr_buf tmp = CMR_BUF_INIT;
-	int fd, rc = CLI_EXIT_ERROR;
-	size_t off = 0;
-
-	cmr_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (cmr_buf_error(&tmp))
-		goto done;
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		goto done;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off < len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp.ptr);
-		goto done;
-	}
-	if (close(fd) < 0 || rename(tmp.ptr, path) < 0) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp.ptr);
-		goto done;
-	}
-	rc = 0;
-done:
-	cmr_buf_release(&tmp);
-	return rc;
+	return session_write_file_mode(path, data, len, 0644);
 }
 
 /* The previous metrics file (at most 1 MiB), or nothing. */

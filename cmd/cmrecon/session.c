@@ -195,7 +195,8 @@ int session_stamp_plan(struct cmr_plan *plan)
 	return plan->plan_id && plan->created ? 0 : CLI_EXIT_ERROR;
 }
 
-int session_write_file(const char *path, const char *data, size_t len)
+int session_write_file_mode(const char *path, const char *data, size_t len,
+                            mode_t mode)
 {
 	struct cmr_buf tmp = CMR_BUF_INIT;
 	int fd;
@@ -205,7 +206,7 @@ int session_write_file(const char *path, const char *data, size_t len)
 	cmr_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	if (cmr_buf_error(&tmp))
 		goto done;
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		cli_error("cannot write '%s': %s", path, strerror(errno));
 		goto done;
@@ -224,7 +225,9 @@ int session_write_file(const char *path, const char *data, size_t len)
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp.ptr, path) < 0) {
+	/* fchmod: the umask must not narrow a mode another reader needs */
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(tmp.ptr, path) < 0) {
 		cli_error("cannot write '%s': %s", path, strerror(errno));
 		unlink(tmp.ptr);
 		goto done;
@@ -233,6 +236,11 @@ int session_write_file(const char *path, const char *data, size_t len)
 done:
 	cmr_buf_release(&tmp);
 	return rc;
+}
+
+int session_write_file(const char *path, const char *data, size_t len)
+{
+	return session_write_file_mode(path, data, len, 0600);
 }
 
 void session_release(struct session *s)

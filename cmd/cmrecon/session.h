@@ -7,6 +7,7 @@
 #define CMR_CLI_SESSION_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cmr/client.h"
 #include "cmr/diag.h"
@@ -57,6 +58,10 @@ int session_stamp_plan(struct cmr_plan *plan);
  * returns CLI_EXIT_ERROR.
  */
 int session_write_file(const char *path, const char *data, size_t len);
+
+/* The same with another mode (e.g. 0644 for metrics node_exporter reads). */
+int session_write_file_mode(const char *path, const char *data, size_t len,
+                            mode_t mode);
 
 void session_release(struct session *s);
 

@@ -375,3 +375,17 @@ int cmr_restart_policy_parse(enum cmr_restart_policy *out, const char *s)
 	*out = (enum cmr_restart_policy)i;
 	return 0;
 }
+
+bool cmr_config_is_bookkeeping(const struct cmr_config_entry *e)
+{
+	static const char *const ids[] = { "serverId", "namenode_id", "rm_id",
+		                           "role_jceks_password" };
+	size_t k;
+
+	if (e->sensitive)
+		return true;
+	for (k = 0; k < CMR_ARRAY_SIZE(ids); k++)
+		if (strcmp(e->name, ids[k]) == 0)
+			return true;
+	return false;
+}

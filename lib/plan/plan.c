@@ -1050,24 +1050,6 @@ static int plan_parcel(struct planner *p, struct svc_forecast *f, size_t nf,
  */
 
 /*
- * Settings CM itself sets on every role (ids and generated secrets): not
- * overrides a person made, so not worth a note.
- */
-static bool bookkeeping_key(const struct cmr_config_entry *e)
-{
-	static const char *const ids[] = { "serverId", "namenode_id", "rm_id",
-		                           "role_jceks_password" };
-	size_t k;
-
-	if (e->sensitive)
-		return true;
-	for (k = 0; k < CMR_ARRAY_SIZE(ids); k++)
-		if (strcmp(e->name, ids[k]) == 0)
-			return true;
-	return false;
-}
-
-/*
  * Counts the keys role r overrides (bookkeeping aside) and, while fewer
  * than three roles are shown, appends "; name (key, key)" to b.  `shown`
  * is the number of roles already described.
@@ -1079,7 +1061,7 @@ static size_t describe_overrides(struct cmr_buf *b, const struct cmr_role *r,
 	size_t j;
 
 	for (j = 0; j < r->config.len; j++) {
-		if (bookkeeping_key(r->config.items[j]))
+		if (cmr_config_is_bookkeeping(r->config.items[j]))
 			continue;
 		if (keys == 0 && shown < 3)
 			cmr_buf_addf(b, "%s%s (", shown ? "; " : "", r->name);

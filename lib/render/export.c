@@ -855,21 +855,6 @@ done:
 	return error;
 }
 
-/* Settings CM sets on every role itself: not a person's override. */
-static bool bookkeeping_key(const struct cmr_config_entry *e)
-{
-	static const char *const ids[] = { "serverId", "namenode_id", "rm_id",
-		                           "role_jceks_password" };
-	size_t k;
-
-	if (e->sensitive)
-		return true;
-	for (k = 0; k < CMR_ARRAY_SIZE(ids); k++)
-		if (strcmp(e->name, ids[k]) == 0)
-			return true;
-	return false;
-}
-
 /* A comment naming the roles that carry per-role overrides. */
 static void write_overrides(struct writer *w, unsigned indent,
                             const struct cmr_service *s)
@@ -881,7 +866,7 @@ static void write_overrides(struct writer *w, unsigned indent,
 		size_t keys = 0;
 
 		for (j = 0; j < r->config.len; j++)
-			if (!bookkeeping_key(r->config.items[j]))
+			if (!cmr_config_is_bookkeeping(r->config.items[j]))
 				keys++;
 		if (!keys)
 			continue;
@@ -898,7 +883,7 @@ static void write_overrides(struct writer *w, unsigned indent,
 		add_comment_text(w->out, r->name);
 		cmr_buf_adds(w->out, ":");
 		for (j = 0; j < r->config.len; j++)
-			if (!bookkeeping_key(r->config.items[j])) {
+			if (!cmr_config_is_bookkeeping(r->config.items[j])) {
 				cmr_buf_addc(w->out, ' ');
 				add_comment_text(w->out,
 				                 r->config.items[j]->name);

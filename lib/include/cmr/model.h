@@ -283,6 +283,14 @@ struct cmr_config_entry {
 	struct cmr_mark mark; /* desired: where the key is written */
 };
 
+/*
+ * True for a per-role setting CM keeps itself rather than one a person
+ * made: sensitive ones (e.g. role_jceks_password) and the ids CM sets on
+ * every role (serverId, namenode_id, rm_id).  Plan leaves them out of its
+ * per-role override notes, export out of its comments.
+ */
+bool cmr_config_is_bookkeeping(const struct cmr_config_entry *e);
+
 /* The settings of one scope, sorted by name, at most one entry per name. */
 struct cmr_config {
 	struct cmr_config_entry **items;
