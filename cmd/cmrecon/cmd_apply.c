@@ -230,20 +230,31 @@ static int read_whole(const char *path, struct cmr_buf *out)
 }
 
 /*
- * Compares the saved plan's fingerprints with fresh ones; returns 0 or
- * CLI_EXIT_STALE naming the first scope that moved.
+ * Compares the saved plan's fingerprints with fresh ones -- the scopes
+ * it read, and the secrets it writes (resolved again now) -- and returns 0
+ * or CLI_EXIT_STALE naming the first that moved.
  */
 static int check_fresh(const struct cmr_plan *saved,
                        const struct cmr_state *desired,
-                       const struct cmr_state *live)
+                       const struct cmr_state *live,
+                       const struct cmr_plan_options *popt)
 {
 	struct cmr_plan *now = NULL;
 	struct cmr_error err = CMR_ERROR_INIT;
+	bool secrets = false;
 	size_t i, j;
 	int rc = CLI_EXIT_ERROR;
 
+	/* A plan made without CMRECON_HMAC_KEY has no secret fingerprints:
+	 * its secrets cannot be checked, so none are computed now. */
+	for (i = 0; i < saved->fingerprints.len; i++)
+		if (strncmp(saved->fingerprints.items[i]->scope,
+		            "secret:", 7) == 0)
+			secrets = true;
 	if (cmr_plan_new(&now, &err) < 0 ||
-	    cmr_plan_fingerprint(now, desired, live, &err) < 0) {
+	    cmr_plan_fingerprint(now, desired, live, &err) < 0 ||
+	    (secrets &&
+	     cmr_plan_secret_fingerprints(now, saved, popt, &err) < 0)) {
 		cli_error("%s", err.msg);
 		goto done;
 	}
@@ -255,10 +266,26 @@ static int check_fresh(const struct cmr_plan *saved,
 			if (strcmp(now->fingerprints.items[j]->scope,
 			           f->scope) == 0)
 				g = now->fingerprints.items[j];
+		if (!g && strncmp(f->scope, "secret:", 7) == 0) {
+			cli_error("the saved plan is stale: it was made with "
+			          "CMRECON_HMAC_KEY and the secret for '%s' "
+			          "cannot be checked without it",
+			          f->scope + 7);
+			rc = CLI_EXIT_STALE;
+			goto done;
+		}
 		if (!g || strcmp(g->sha256, f->sha256) != 0) {
-			cli_error("the saved plan is stale: '%s' %s in CM "
-			          "since the plan was made; make a new plan",
-			          f->scope, g ? "changed" : "disappeared");
+			if (strncmp(f->scope, "secret:", 7) == 0)
+				cli_error("the saved plan is stale: the secret "
+				          "for '%s' changed since the plan was "
+				          "made; make a new plan",
+				          f->scope + 7);
+			else
+				cli_error("the saved plan is stale: '%s' %s in "
+				          "CM since the plan was made; make a "
+				          "new plan",
+				          f->scope,
+				          g ? "changed" : "disappeared");
 			rc = CLI_EXIT_STALE;
 			goto done;
 		}
@@ -436,9 +463,9 @@ int cmd_apply(int argc, char **argv, const struct cli_globals *g)
 			rc = CLI_EXIT_ERROR;
 			goto done;
 		}
-		if ((rc = check_fresh(plan, s.desired, live)) != 0)
-			goto done;
 		session_plan_options(&s, &popt);
+		if ((rc = check_fresh(plan, s.desired, live, &popt)) != 0)
+			goto done;
 		popt.targets = (const char *const *)plan->targets.items;
 		popt.ntargets = plan->targets.len;
 	} else {

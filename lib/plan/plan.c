@@ -1507,6 +1507,8 @@ int cmr_plan_build(struct cmr_plan **out, const struct cmr_state *desired,
 		error = oom(&p);
 	if (error == 0)
 		error = cmr_plan_fingerprint(p.plan, desired, live, err);
+	if (error == 0)
+		error = cmr_plan_secret_fingerprints(p.plan, p.plan, opt, err);
 	if (error < 0) {
 		cmr_plan_free(p.plan);
 		return error;
@@ -1753,6 +1755,87 @@ int cmr_plan_fingerprint(struct cmr_plan *plan, const struct cmr_state *desired,
 				error = fingerprint_service(plan, dc->name, ds,
 				                            ls, err);
 		}
+	}
+	return error;
+}
+
+/* "env NAME" / "file PATH" (secret_source) back to a reference. */
+static int source_value(struct cmr_value *v, const char *src)
+{
+	if (strncmp(src, "env ", 4) == 0) {
+		v->kind = CMR_VALUE_ENV;
+		v->text = src + 4;
+	} else if (strncmp(src, "file ", 5) == 0) {
+		v->kind = CMR_VALUE_FILE;
+		v->text = src + 5;
+	} else {
+		return CMR_EINVAL;
+	}
+	return 0;
+}
+
+static bool secret_written(const struct cmr_change *ch)
+{
+	return ch->secret_source && (ch->secret == CMR_SECRET_NEW ||
+	                             ch->secret == CMR_SECRET_ROTATED ||
+	                             ch->secret == CMR_SECRET_FORCED);
+}
+
+static int secret_fingerprint(struct cmr_plan *out,
+                              const struct cmr_scope_change *sc,
+                              const struct cmr_change *ch,
+                              const struct cmr_plan_options *opt,
+                              struct cmr_error *err)
+{
+	struct cmr_buf value = CMR_BUF_INIT;
+	struct cmr_buf rec = CMR_BUF_INIT;
+	struct cmr_buf scope = CMR_BUF_INIT;
+	struct cmr_value ref = { CMR_VALUE_TEXT, NULL };
+	int error;
+
+	if (source_value(&ref, ch->secret_source) < 0)
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "secret '%s' has no source to resolve it "
+		                     "from",
+		                     ch->key);
+	error = opt->resolve(&value, &ref, opt->resolve_ud, err);
+	if (error == 0 &&
+	    (cmr_hmac_record(&rec, opt->hmac_key, opt->hmac_key_len, value.ptr,
+	                     value.len) < 0 ||
+	     cmr_buf_adds(&scope, "secret:") < 0 ||
+	     cmr_scope_key(&scope, sc->cluster, sc->service, sc->group) < 0 ||
+	     cmr_buf_addf(&scope, "/%s", ch->key) < 0))
+		error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	if (error == 0)
+		error = add_fingerprint(out, scope.ptr, &rec, err);
+	/* The resolved secret must not linger in freed memory. */
+	if (value.alloc)
+		memset(value.ptr, 0, value.len);
+	cmr_buf_release(&value);
+	cmr_buf_release(&rec);
+	cmr_buf_release(&scope);
+	return error;
+}
+
+int cmr_plan_secret_fingerprints(struct cmr_plan *out,
+                                 const struct cmr_plan *from,
+                                 const struct cmr_plan_options *opt,
+                                 struct cmr_error *err)
+{
+	size_t i;
+	size_t j;
+	int error = 0;
+
+	if (!opt->hmac_key || !opt->resolve)
+		return 0;
+	for (i = 0; error == 0 && i < from->scopes.len; i++) {
+		const struct cmr_scope_change *sc = from->scopes.items[i];
+
+		for (j = 0; error == 0 && j < sc->changes.len; j++)
+			if (secret_written(sc->changes.items[j]))
+				error = secret_fingerprint(out, sc,
+				                           sc->changes.items[j],
+				                           opt, err);
 	}
 	return error;
 }

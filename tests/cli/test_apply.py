@@ -290,6 +290,50 @@ clusters:
                                         "--detailed-exitcode")
             self.assertEqual(rc, 0, out + err)
 
+    def test_saved_plan_stale_when_a_secret_changed(self):
+        f = write(self.dir, "hive.yaml", """version: 1
+clusters:
+  Cluster 1:
+    services:
+      hive:
+        restart: never
+        config:
+          hive_metastore_database_password: {env: HIVE_DB_PW}
+""")
+        planfile = os.path.join(self.dir, "secret.plan")
+        env = {"HIVE_DB_PW": "first-canary", "CMRECON_HMAC_KEY": "k3y"}
+        with Cmsim(args=FAST) as sim:
+            rc, out, err = self.cmrecon(sim, "plan", f, "--force-secrets",
+                                        "-o", planfile, env=env)
+            self.assertEqual(rc, 0, out + err)
+            with open(planfile) as fh:
+                text = fh.read()
+            self.assertNotIn("canary", text)
+            self.assertIn("secret:Cluster 1/hive/hive_metastore_"
+                          "database_password", text)
+            # The secret changes after the plan was made: refused.
+            env["HIVE_DB_PW"] = "second-canary"
+            sim.reset_stats()
+            rc, out, err = self.cmrecon(sim, "apply", planfile, "--yes",
+                                        env=env)
+            self.assertEqual(rc, 3, out + err)
+            self.assertIn("the secret for 'Cluster 1/hive/hive_metastore_"
+                          "database_password' changed", err)
+            self.assertNotIn("canary", out + err)
+            self.assertEqual(writes(sim.stats()), 0)
+            # Without the HMAC key it cannot be checked: refused too.
+            del env["CMRECON_HMAC_KEY"]
+            rc, out, err = self.cmrecon(sim, "apply", planfile, "--yes",
+                                        env=env)
+            self.assertEqual(rc, 3, out + err)
+            # The secret the plan was made with: applies (exit 2: the
+            # service is left stale, restart: never).
+            env["HIVE_DB_PW"] = "first-canary"
+            env["CMRECON_HMAC_KEY"] = "k3y"
+            rc, out, err = self.cmrecon(sim, "apply", planfile, "--yes",
+                                        env=env)
+            self.assertEqual(rc, 2, out + err)
+
     def test_secret_written_and_recorded(self):
         f = write(self.dir, "hive.yaml", """version: 1
 clusters:

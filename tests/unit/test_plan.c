@@ -182,6 +182,17 @@ static const struct cmr_note *note_with(const struct fixture *f,
 	return NULL;
 }
 
+static const struct cmr_fingerprint *fingerprint(const struct fixture *f,
+                                                 const char *scope)
+{
+	size_t i;
+
+	for (i = 0; i < f->plan->fingerprints.len; i++)
+		if (strcmp(f->plan->fingerprints.items[i]->scope, scope) == 0)
+			return f->plan->fingerprints.items[i];
+	return NULL;
+}
+
 static void dump_notes(const struct fixture *f)
 {
 	size_t i;
@@ -400,6 +411,12 @@ static void test_plan__secrets_compared_through_records(void **state)
 	cmr_plan_summarize(&s, f->plan);
 	assert_int_equal(s.settings, 2);
 	assert_int_equal(s.unverified, 1);
+	/* The secrets it writes are fingerprinted (a saved plan goes stale
+	 * when one changes); the unverified one is not written, so not. */
+	assert_non_null(fingerprint(f, "secret:C/hive/new_password"));
+	assert_non_null(fingerprint(f, "secret:C/hive/rotated_password"));
+	assert_null(fingerprint(f, "secret:C/hive/unrecorded_password"));
+	assert_null(fingerprint(f, "secret:C/hive/same_password"));
 	/* Nothing in the plan carries a secret's value. */
 	for (i = 0; i < f->plan->scopes.items[0]->changes.len; i++) {
 		const struct cmr_change *c =
@@ -420,6 +437,8 @@ static void test_plan__force_secrets_and_missing_key(void **state)
 	/* Without CMRECON_HMAC_KEY nothing can be compared: a warning, and
 	 * every live secret is written because of --force-secrets. */
 	assert_non_null(note_with(f, "CMRECON_HMAC_KEY is not set"));
+	/* ...and without the key no secret can be fingerprinted */
+	assert_null(fingerprint(f, "secret:C/hive/new_password"));
 	assert_int_equal(change(f, 0, "same_password")->secret,
 	                 CMR_SECRET_FORCED);
 	assert_int_equal(change(f, 0, "unrecorded_password")->secret,

@@ -378,6 +378,21 @@ int cmr_plan_fingerprint(struct cmr_plan *plan, const struct cmr_state *desired,
                          const struct cmr_state *live, struct cmr_error *err);
 
 /*
+ * The fingerprints of the secrets a plan writes, so that a secret changed
+ * after `plan -o` makes the saved plan stale without the plan holding it:
+ * for each change of `from` with a secret source that will be written
+ * (NEW, ROTATED, FORCED), the secret is resolved again through
+ * opt->resolve and a fingerprint "secret:SCOPE/KEY" is added to `out`,
+ * holding SHA-256 of its HMAC record under opt->hmac_key.  Without an HMAC
+ * key (or a resolver) nothing is added: such a change cannot be checked.
+ * `out` may be `from`.  Returns 0, the resolver's error, or CMR_ENOMEM.
+ */
+int cmr_plan_secret_fingerprints(struct cmr_plan *out,
+                                 const struct cmr_plan *from,
+                                 const struct cmr_plan_options *opt,
+                                 struct cmr_error *err);
+
+/*
  * The tag name of the secret record for a scope key and setting key:
  * "cmrecon.secret." + the first 16 hex digits of SHA-256 of
  * "<scope>/<key>" (DESIGN.md "State kept in CM itself").
