@@ -76,6 +76,10 @@ static void field(char *out, size_t cap, const char *value, const char *key)
 	}
 }
 
+/* How long a new lock tag settles before the tags are read back (at most
+ * a quarter of the lock's lifetime, so a short-lived lock stays valid). */
+#define LOCK_SETTLE_MS 500
+
 static void make_value(struct run *r, char *out, size_t cap)
 {
 	char created[40], expires[40];
@@ -290,6 +294,16 @@ int lock_acquire(struct run *r, struct cmr_error *err)
 		if (error < 0)
 			return error;
 	}
+	/*
+	 * Settle before looking.  Without it, an apply that wrote its tag
+	 * and read at once sees only itself and proceeds, while a rival
+	 * created a moment earlier whose PUT landed a moment later also
+	 * finds itself earliest: both run.  After the pause each sees every
+	 * tag written around the same time and they agree on one winner.
+	 */
+	r->clock->sleep_ms(r->clock, ttl(r) / 4 < LOCK_SETTLE_MS
+	                                     ? ttl(r) / 4
+	                                     : LOCK_SETTLE_MS);
 	iso_time(now_iso, sizeof(now_iso), wall(r));
 	for (i = 0; i < p->clusters.len; i++) {
 		struct cmr_state *st = NULL;
