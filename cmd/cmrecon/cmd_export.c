@@ -35,9 +35,24 @@ struct export_args {
 	bool omit_defaults;
 };
 
+/* Adds the NAME of --cluster NAME or --service NAME (argv[*i]) to list. */
+static int take_name(struct cmr_str_vec *list, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i];
+
+	if (++*i >= argc)
+		return cli_usage_error("'%s' needs a value", arg);
+	if (!argv[*i][0])
+		return cli_usage_error("'%s' needs a non-empty name", arg);
+	if (cmr_vec_push(list, argv[*i]) < 0)
+		return CLI_EXIT_ERROR;
+	return 0;
+}
+
 static int parse_args(struct export_args *a, int argc, char **argv)
 {
 	int i;
+	int rc;
 
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -48,15 +63,9 @@ static int parse_args(struct export_args *a, int argc, char **argv)
 		else if (strcmp(arg, "--service") == 0)
 			list = &a->services;
 		if (list) {
-			if (++i >= argc)
-				return cli_usage_error("'%s' needs a value",
-				                       arg);
-			if (!argv[i][0])
-				return cli_usage_error("'%s' needs a "
-				                       "non-empty name",
-				                       arg);
-			if (cmr_vec_push(list, argv[i]) < 0)
-				return CLI_EXIT_ERROR;
+			rc = take_name(list, argc, argv, &i);
+			if (rc != 0)
+				return rc;
 		} else if (strcmp(arg, "-o") == 0 ||
 		           strcmp(arg, "--out") == 0) {
 			if (++i >= argc)
@@ -89,18 +98,48 @@ static void now_iso(char *out, size_t size)
 	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Writes the export to -o FILE (atomically, mode 0600) or to stdout. */
+static int write_out(const struct export_args *a, const struct cli_globals *g,
+                     const struct cmr_buf *out)
+{
+	int rc;
+
+	if (a->out_file) {
+		rc = session_write_file(a->out_file, out->ptr, out->len);
+		if (rc != 0)
+			return rc;
+		if (g->verbosity >= 0)
+			fprintf(stderr,
+			        "Exported the desired state to %s; check it "
+			        "with `cmrecon plan --detailed-exitcode %s`.\n",
+			        a->out_file, a->out_file);
+		return CLI_EXIT_OK;
+	}
+	fwrite(out->ptr, 1, out->len, stdout);
+	if (fflush(stdout) != 0) {
+		cli_error("cannot write the export to stdout");
+		return CLI_EXIT_ERROR;
+	}
+	return CLI_EXIT_OK;
+}
+
 int cmd_export(int argc, char **argv, const struct cli_globals *g)
 {
 	struct export_args a;
 	struct session s;
-	struct cmr_state *all = NULL, *sel = NULL, *live = NULL;
-	struct cmr_params *params0 = NULL, *params = NULL;
+	struct cmr_state *all = NULL;
+	struct cmr_state *sel = NULL;
+	struct cmr_state *live = NULL;
+	struct cmr_params *params0 = NULL;
+	struct cmr_params *params = NULL;
 	struct cmr_read_options ropt;
 	struct cmr_export_options xopt;
 	struct cmr_buf out = CMR_BUF_INIT;
 	struct cmr_error err = CMR_ERROR_INIT;
-	char when[32], ver[16];
-	int rc, error;
+	char when[32];
+	char ver[16];
+	int rc;
+	int error;
 
 	memset(&a, 0, sizeof(a));
 	memset(&s, 0, sizeof(s));
@@ -165,24 +204,7 @@ int cmd_export(int argc, char **argv, const struct cli_globals *g)
 		rc = error == CMR_ENOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
 		goto done;
 	}
-	if (a.out_file) {
-		if ((rc = session_write_file(a.out_file, out.ptr, out.len)) !=
-		    0)
-			goto done;
-		if (g->verbosity >= 0)
-			fprintf(stderr,
-			        "Exported the desired state to %s; check it "
-			        "with `cmrecon plan --detailed-exitcode %s`.\n",
-			        a.out_file, a.out_file);
-	} else {
-		fwrite(out.ptr, 1, out.len, stdout);
-		if (fflush(stdout) != 0) {
-			cli_error("cannot write the export to stdout");
-			rc = CLI_EXIT_ERROR;
-			goto done;
-		}
-	}
-	rc = CLI_EXIT_OK;
+	rc = write_out(&a, g, &out);
 done:
 	cmr_buf_release(&out);
 	cmr_state_free(all);

@@ -21,7 +21,10 @@ int cmd_unlock(int argc, char **argv, const struct cli_globals *g)
 	struct session s;
 	struct cmr_error err = CMR_ERROR_INIT;
 	const char *args[2];
-	int i, n = 0, rc, error;
+	int i;
+	int n = 0;
+	int rc;
+	int error;
 
 	memset(&s, 0, sizeof(s));
 	s.g = g;

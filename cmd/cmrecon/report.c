@@ -129,11 +129,44 @@ static void json_str_or_null(struct cmr_buf *b, const char *s)
  * JSON
  */
 
+/* The drift's "scopes": each changed scope, its counts and its keys. */
+static void json_drift_scopes(struct cmr_buf *b, const struct cmr_plan *plan)
+{
+	struct cmr_buf label = CMR_BUF_INIT;
+	size_t i;
+	size_t j;
+	size_t n;
+	size_t u;
+
+	for (i = 0; i < plan->scopes.len; i++) {
+		const struct cmr_scope_change *sc = plan->scopes.items[i];
+
+		scope_counts(sc, &n, &u);
+		cmr_buf_reset(&label);
+		scope_label(&label, sc);
+		cmr_buf_adds(b, i ? ",{\"scope\":" : "{\"scope\":");
+		cmr_buf_add_json_str(b, label.ptr);
+		cmr_buf_adds(b, ",\"kind\":");
+		cmr_buf_add_json_str(b, cmr_scope_kind_name(sc->kind));
+		cmr_buf_addf(b,
+		             ",\"settings\":%zu,\"unverified_secrets\":%zu,"
+		             "\"keys\":[",
+		             n, u);
+		for (j = 0; j < sc->changes.len; j++) {
+			if (j)
+				cmr_buf_addc(b, ',');
+			cmr_buf_add_json_str(b, sc->changes.items[j]->key);
+		}
+		cmr_buf_adds(b, "]}");
+	}
+	cmr_buf_release(&label);
+}
+
 static void json_drift(struct cmr_buf *b, const struct cmr_plan *plan)
 {
 	struct cmr_plan_summary sum;
-	struct cmr_buf label = CMR_BUF_INIT;
-	size_t i, j, n, u, shown = 0;
+	size_t i;
+	size_t shown = 0;
 
 	if (!plan) {
 		cmr_buf_adds(b, "null");
@@ -151,27 +184,7 @@ static void json_drift(struct cmr_buf *b, const struct cmr_plan *plan)
 	             sum.unverified, sum.parcels, sum.restarts, sum.refreshes,
 	             sum.client_configs, sum.deferred, sum.maintenance,
 	             sum.errors, sum.warnings);
-	for (i = 0; i < plan->scopes.len; i++) {
-		const struct cmr_scope_change *sc = plan->scopes.items[i];
-
-		scope_counts(sc, &n, &u);
-		cmr_buf_reset(&label);
-		scope_label(&label, sc);
-		cmr_buf_adds(b, shown++ ? ",{\"scope\":" : "{\"scope\":");
-		cmr_buf_add_json_str(b, label.ptr);
-		cmr_buf_adds(b, ",\"kind\":");
-		cmr_buf_add_json_str(b, cmr_scope_kind_name(sc->kind));
-		cmr_buf_addf(b,
-		             ",\"settings\":%zu,\"unverified_secrets\":%zu,"
-		             "\"keys\":[",
-		             n, u);
-		for (j = 0; j < sc->changes.len; j++) {
-			if (j)
-				cmr_buf_addc(b, ',');
-			cmr_buf_add_json_str(b, sc->changes.items[j]->key);
-		}
-		cmr_buf_adds(b, "]}");
-	}
+	json_drift_scopes(b, plan);
 	cmr_buf_adds(b, "],\"parcel_changes\":[");
 	for (i = 0; i < plan->parcels.len; i++) {
 		const struct cmr_parcel_change *p = plan->parcels.items[i];
@@ -216,7 +229,6 @@ static void json_drift(struct cmr_buf *b, const struct cmr_plan *plan)
 		cmr_buf_addc(b, '}');
 	}
 	cmr_buf_adds(b, "]}");
-	cmr_buf_release(&label);
 }
 
 /* The fields apply --json always had, first, then the common ones. */
@@ -247,7 +259,8 @@ static void json_apply_head(struct cmr_buf *b, const struct run_report *r)
 int report_json(struct cmr_buf *out, const struct run_report *r)
 {
 	bool apply = strcmp(r->command, "apply") == 0;
-	char started[40], ended[40];
+	char started[40];
+	char ended[40];
 	int64_t end = r->finished ? r->ended_ms : r->started_ms;
 
 	iso_ms(started, sizeof(started), r->started_ms);
@@ -332,8 +345,10 @@ static void metric_head(struct cmr_buf *b, const char *name, const char *help)
 static bool previous_success(double *out, const char *previous,
                              const char *command)
 {
-	struct cmr_buf key = CMR_BUF_INIT, num = CMR_BUF_INIT;
-	const char *p = NULL, *end;
+	struct cmr_buf key = CMR_BUF_INIT;
+	struct cmr_buf num = CMR_BUF_INIT;
+	const char *p = NULL;
+	const char *end;
 	bool found = false;
 
 	cmr_buf_addf(
@@ -359,7 +374,9 @@ static void metrics_drift(struct cmr_buf *b, const struct run_report *r)
 	const struct cmr_plan *plan = r->plan;
 	struct cmr_plan_summary sum;
 	struct cmr_buf label = CMR_BUF_INIT;
-	size_t i, n, u;
+	size_t i;
+	size_t n;
+	size_t u;
 
 	cmr_plan_summarize(&sum, plan);
 	metric_head(b, "cmrecon_drift",
@@ -519,7 +536,8 @@ static void read_previous(struct cmr_buf *out, const char *path)
 int report_write(struct run_report *r, const char *json_file,
                  const char *metrics_file)
 {
-	struct cmr_buf b = CMR_BUF_INIT, prev = CMR_BUF_INIT;
+	struct cmr_buf b = CMR_BUF_INIT;
+	struct cmr_buf prev = CMR_BUF_INIT;
 	int rc = 0;
 
 	if (!r->finished)

@@ -254,7 +254,8 @@ static struct json_object *active_commands(struct cmsim_req *r,
 {
 	struct json_object *cmds = cmsim_jget(r->sim->root, "commands");
 	struct json_object *out = json_object_new_array();
-	size_t i, n = cmds ? json_object_array_length(cmds) : 0;
+	size_t i;
+	size_t n = cmds ? json_object_array_length(cmds) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(cmds, i);
@@ -300,7 +301,8 @@ static void h_clusters(struct cmsim_req *r)
 	struct json_object *arr = cmsim_jget(r->sim->root, "clusters");
 	struct json_object *out = json_object_new_array();
 	enum cmsim_view view;
-	size_t i, n = arr ? json_object_array_length(arr) : 0;
+	size_t i;
+	size_t n = arr ? json_object_array_length(arr) : 0;
 
 	if (!view_of(r, CMSIM_VIEW_SUMMARY, &view)) {
 		json_object_put(out);
@@ -332,9 +334,14 @@ static void h_cluster_export(struct cmsim_req *r)
 
 static void h_cluster_hosts(struct cmsim_req *r)
 {
-	struct json_object *c, *seen, *out, *hosts;
+	struct json_object *c;
+	struct json_object *seen;
+	struct json_object *out;
+	struct json_object *hosts;
 	struct json_object *svcs;
-	size_t i, j, n;
+	size_t i;
+	size_t j;
+	size_t n;
 
 	if (!need_cluster(r, &c))
 		return;
@@ -387,7 +394,8 @@ static void h_cluster_commands(struct cmsim_req *r)
 static void cluster_cmd(struct cmsim_req *r, const char *what)
 {
 	struct cmr_error err = CMR_ERROR_INIT;
-	struct json_object *c, *cmd = NULL;
+	struct json_object *c;
+	struct json_object *cmd = NULL;
 
 	if (!need_cluster(r, &c))
 		return;
@@ -415,7 +423,10 @@ CLUSTER_CMD(h_cl_deploy_refresh, "deployClientConfigsAndRefresh")
 
 static void maintenance(struct cmsim_req *r, bool on)
 {
-	struct json_object *c = NULL, *s = NULL, *role = NULL, *cmd;
+	struct json_object *c = NULL;
+	struct json_object *s = NULL;
+	struct json_object *role = NULL;
+	struct json_object *cmd;
 	size_t n = r->mgmt ? r->nparams + 2 : r->nparams;
 
 	if (n == 1) {
@@ -443,7 +454,9 @@ static void h_mm_exit(struct cmsim_req *r)
 
 static struct json_object *tag_owner(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *role;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *role;
 
 	if (r->nparams == 1)
 		return need_cluster(r, &c) ? c : NULL;
@@ -457,8 +470,12 @@ static struct json_object *tag_owner(struct cmsim_req *r)
 static void h_tags_get(struct cmsim_req *r)
 {
 	struct json_object *owner = tag_owner(r);
-	struct json_object *tags, *out;
-	int64_t limit = 10, offset = 0, i, n; /* the v45 spec's defaults */
+	struct json_object *tags;
+	struct json_object *out;
+	int64_t limit = 10; /* limit and offset: the v45 spec's defaults */
+	int64_t offset = 0;
+	int64_t i;
+	int64_t n;
 
 	if (!owner)
 		return;
@@ -479,7 +496,8 @@ static void h_tags_get(struct cmsim_req *r)
 
 static bool tag_body(struct cmsim_req *r)
 {
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!r->body || !json_object_is_type(r->body, json_type_array)) {
 		cmsim_req_error(r, 400,
@@ -504,7 +522,9 @@ static void h_tags_put(struct cmsim_req *r)
 {
 	struct json_object *owner = tag_owner(r);
 	struct json_object *tags;
-	size_t i, j, n;
+	size_t i;
+	size_t j;
+	size_t n;
 
 	if (!owner || !tag_body(r))
 		return;
@@ -514,7 +534,8 @@ static void h_tags_put(struct cmsim_req *r)
 		struct json_object *t = json_object_array_get_idx(r->body, i);
 		const char *name = cmsim_jstr(t, "name");
 		const char *value = cmsim_jstr(t, "value");
-		struct json_object *have = NULL, *nt;
+		struct json_object *have = NULL;
+		struct json_object *nt;
 
 		for (j = 0; j < json_object_array_length(tags); j++) {
 			struct json_object *e =
@@ -540,7 +561,9 @@ static void h_tags_delete(struct cmsim_req *r)
 {
 	struct json_object *owner = tag_owner(r);
 	struct json_object *tags;
-	size_t i, j, n;
+	size_t i;
+	size_t j;
+	size_t n;
 
 	if (!owner || !tag_body(r))
 		return;
@@ -571,9 +594,12 @@ static void h_tags_delete(struct cmsim_req *r)
 
 static void h_parcels(struct cmsim_req *r)
 {
-	struct json_object *c, *arr, *out;
+	struct json_object *c;
+	struct json_object *arr;
+	struct json_object *out;
 	enum cmsim_view view;
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!need_cluster(r, &c) || !view_of(r, CMSIM_VIEW_SUMMARY, &view))
 		return;
@@ -605,7 +631,8 @@ static bool need_parcel(struct cmsim_req *r, struct json_object **c,
 
 static void h_parcel_get(struct cmsim_req *r)
 {
-	struct json_object *c, *p;
+	struct json_object *c;
+	struct json_object *p;
 
 	if (need_parcel(r, &c, &p))
 		ok(r, cmsim_render_parcel(c, p));
@@ -614,7 +641,9 @@ static void h_parcel_get(struct cmsim_req *r)
 static void parcel_cmd(struct cmsim_req *r, const char *what)
 {
 	struct cmr_error err = CMR_ERROR_INIT;
-	struct json_object *c, *p, *o;
+	struct json_object *c;
+	struct json_object *p;
+	struct json_object *o;
 	char when[40];
 
 	if (!need_parcel(r, &c, &p))
@@ -661,9 +690,12 @@ PARCEL_CMD(h_p_deactivate, "deactivate")
 
 static void h_services(struct cmsim_req *r)
 {
-	struct json_object *c, *arr, *out;
+	struct json_object *c;
+	struct json_object *arr;
+	struct json_object *out;
 	enum cmsim_view view;
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!need_cluster(r, &c) || !view_of(r, CMSIM_VIEW_SUMMARY, &view))
 		return;
@@ -681,7 +713,8 @@ static void h_services(struct cmsim_req *r)
 
 static void h_service_get(struct cmsim_req *r)
 {
-	struct json_object *c, *s;
+	struct json_object *c;
+	struct json_object *s;
 	enum cmsim_view view;
 
 	if (need_service(r, &c, &s) && view_of(r, CMSIM_VIEW_FULL, &view))
@@ -690,7 +723,8 @@ static void h_service_get(struct cmsim_req *r)
 
 static void h_service_config_get(struct cmsim_req *r)
 {
-	struct json_object *c, *s;
+	struct json_object *c;
+	struct json_object *s;
 	struct cmsim_scope sc;
 
 	if (!need_service(r, &c, &s))
@@ -701,7 +735,8 @@ static void h_service_config_get(struct cmsim_req *r)
 
 static void h_service_config_put(struct cmsim_req *r)
 {
-	struct json_object *c, *s;
+	struct json_object *c;
+	struct json_object *s;
 	struct cmsim_scope sc;
 
 	if (!need_service(r, &c, &s))
@@ -712,8 +747,13 @@ static void h_service_config_put(struct cmsim_req *r)
 
 static void h_role_types(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *seen, *out, *arr;
-	size_t i, n;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *seen;
+	struct json_object *out;
+	struct json_object *arr;
+	size_t i;
+	size_t n;
 
 	if (!need_service(r, &c, &s))
 		return;
@@ -736,7 +776,8 @@ static void h_role_types(struct cmsim_req *r)
 
 static void h_service_commands(struct cmsim_req *r)
 {
-	struct json_object *c, *s;
+	struct json_object *c;
+	struct json_object *s;
 
 	if (need_service(r, &c, &s))
 		ok(r, active_commands(r, c ? cmsim_jstr(c, "name") : NULL,
@@ -746,7 +787,9 @@ static void h_service_commands(struct cmsim_req *r)
 static void service_cmd(struct cmsim_req *r, enum cmsim_cmd_kind kind)
 {
 	struct cmr_error err = CMR_ERROR_INIT;
-	struct json_object *c, *s, *cmd = NULL;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *cmd = NULL;
 
 	if (!need_service(r, &c, &s))
 		return;
@@ -770,8 +813,13 @@ SERVICE_CMD(h_s_deploy, CMSIM_CMD_SVC_DEPLOY_CC)
 
 static void role_cmds(struct cmsim_req *r, enum cmsim_cmd_kind kind)
 {
-	struct json_object *c, *s, *items, *out, *errors;
-	size_t i, n;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *items;
+	struct json_object *out;
+	struct json_object *errors;
+	size_t i;
+	size_t n;
 
 	if (!need_service(r, &c, &s))
 		return;
@@ -831,8 +879,12 @@ ROLE_CMD(h_r_refresh, CMSIM_CMD_ROLE_REFRESH)
 
 static void h_rcgs(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *arr, *out;
-	size_t i, n;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *arr;
+	struct json_object *out;
+	size_t i;
+	size_t n;
 
 	if (!need_service(r, &c, &s))
 		return;
@@ -849,7 +901,9 @@ static void h_rcgs(struct cmsim_req *r)
 
 static void h_rcg_get(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *g;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *g;
 
 	if (need_service(r, &c, &s) && need_rcg(r, s, &g))
 		ok(r, cmsim_render_rcg(r->sim, c, s, g, r->ver));
@@ -867,7 +921,10 @@ static void rcg_scope(struct cmsim_scope *sc, struct json_object *c,
 static void h_rcg_put(struct cmsim_req *r)
 {
 	struct cmr_error err = CMR_ERROR_INIT;
-	struct json_object *c, *s, *g, *cfg;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *g;
+	struct json_object *cfg;
 	struct cmsim_scope sc;
 
 	if (!need_service(r, &c, &s) || !need_rcg(r, s, &g))
@@ -894,7 +951,9 @@ static void h_rcg_put(struct cmsim_req *r)
 
 static void h_rcg_config_get(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *g;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *g;
 	struct cmsim_scope sc;
 
 	if (!need_service(r, &c, &s) || !need_rcg(r, s, &g))
@@ -905,7 +964,9 @@ static void h_rcg_config_get(struct cmsim_req *r)
 
 static void h_rcg_config_put(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *g;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *g;
 	struct cmsim_scope sc;
 
 	if (!need_service(r, &c, &s) || !need_rcg(r, s, &g))
@@ -914,13 +975,51 @@ static void h_rcg_config_put(struct cmsim_req *r)
 	config_put(r, &sc);
 }
 
+/*
+ * Whether a rendered role passes a role-list filter: key==value
+ * constraints joined with ';' (type, hostname, hostId, roleState).  A
+ * constraint on any other key rejects every role; a part without "=="
+ * (or with a key of 64 bytes or more) is ignored.
+ */
+static bool filter_keeps(struct json_object *rendered, const char *filter)
+{
+	bool keep = true;
+	const char *p = filter;
+
+	while (p && *p && keep) {
+		const char *semi = strchr(p, ';');
+		size_t len = semi ? (size_t)(semi - p) : strlen(p);
+		const char *eq = strstr(p, "==");
+		const char *v = NULL;
+		char key[64];
+
+		if (eq && (size_t)(eq - p) < len &&
+		    (size_t)(eq - p) < sizeof(key)) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - p), p);
+			if (strcmp(key, "type") == 0)
+				v = cmsim_jstr(rendered, "type");
+			else if (strcmp(key, "hostname") == 0 ||
+			         strcmp(key, "hostId") == 0)
+				v = cmsim_jstr(cmsim_jget(rendered, "hostRef"),
+				               key);
+			else if (strcmp(key, "roleState") == 0)
+				v = cmsim_jstr(rendered, "roleState");
+			keep = v && strlen(v) == len - (size_t)(eq + 2 - p) &&
+			       strncmp(v, eq + 2, strlen(v)) == 0;
+		}
+		p = semi ? semi + 1 : NULL;
+	}
+	return keep;
+}
+
 static void roles_matching(struct cmsim_req *r, struct json_object *c,
                            struct json_object *s, const char *group)
 {
 	struct json_object *arr = cmsim_jget(s, "roles");
 	struct json_object *out = json_object_new_array();
 	const char *filter = query(r, "filter");
-	size_t i, n = arr ? json_object_array_length(arr) : 0;
+	size_t i;
+	size_t n = arr ? json_object_array_length(arr) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *role = json_object_array_get_idx(arr, i);
@@ -928,41 +1027,11 @@ static void roles_matching(struct cmsim_req *r, struct json_object *c,
 		        cmsim_jstr(cmsim_jget(role, "roleConfigGroupRef"),
 		                   "roleConfigGroupName");
 		struct json_object *rendered;
-		bool keep = true;
-		const char *p = filter;
 
 		if (group && (!g || strcmp(g, group) != 0))
 			continue;
 		rendered = cmsim_render_role(r->sim, c, s, role, r->ver);
-		/* filter: key==value constraints joined with ';' */
-		while (p && *p && keep) {
-			const char *semi = strchr(p, ';');
-			size_t len = semi ? (size_t)(semi - p) : strlen(p);
-			const char *eq = strstr(p, "==");
-			const char *v = NULL;
-			char key[64];
-
-			if (eq && (size_t)(eq - p) < len &&
-			    (size_t)(eq - p) < sizeof(key)) {
-				snprintf(key, sizeof(key), "%.*s",
-				         (int)(eq - p), p);
-				if (strcmp(key, "type") == 0)
-					v = cmsim_jstr(rendered, "type");
-				else if (strcmp(key, "hostname") == 0 ||
-				         strcmp(key, "hostId") == 0)
-					v = cmsim_jstr(
-					        cmsim_jget(rendered, "hostRef"),
-					        key);
-				else if (strcmp(key, "roleState") == 0)
-					v = cmsim_jstr(rendered, "roleState");
-				keep = v &&
-				       strlen(v) ==
-				               len - (size_t)(eq + 2 - p) &&
-				       strncmp(v, eq + 2, strlen(v)) == 0;
-			}
-			p = semi ? semi + 1 : NULL;
-		}
-		if (keep)
+		if (filter_keeps(rendered, filter))
 			json_object_array_add(out, rendered);
 		else
 			json_object_put(rendered);
@@ -972,7 +1041,9 @@ static void roles_matching(struct cmsim_req *r, struct json_object *c,
 
 static void h_rcg_roles(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *g;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *g;
 
 	if (need_service(r, &c, &s) && need_rcg(r, s, &g))
 		roles_matching(r, c, s, cmsim_jstr(g, "name"));
@@ -982,7 +1053,8 @@ static void h_rcg_roles(struct cmsim_req *r)
 
 static void h_roles(struct cmsim_req *r)
 {
-	struct json_object *c, *s;
+	struct json_object *c;
+	struct json_object *s;
 	enum cmsim_view view;
 
 	if (need_service(r, &c, &s) && view_of(r, CMSIM_VIEW_SUMMARY, &view))
@@ -991,7 +1063,9 @@ static void h_roles(struct cmsim_req *r)
 
 static void h_role_get(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *role;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *role;
 
 	if (need_service(r, &c, &s) && need_role(r, s, &role))
 		ok(r, cmsim_render_role(r->sim, c, s, role, r->ver));
@@ -1008,7 +1082,9 @@ static void role_scope(struct cmsim_scope *sc, struct json_object *c,
 
 static void h_role_config_get(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *role;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *role;
 	struct cmsim_scope sc;
 
 	if (!need_service(r, &c, &s) || !need_role(r, s, &role))
@@ -1019,7 +1095,9 @@ static void h_role_config_get(struct cmsim_req *r)
 
 static void h_role_config_put(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *role;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *role;
 	struct cmsim_scope sc;
 
 	if (!need_service(r, &c, &s) || !need_role(r, s, &role))
@@ -1030,7 +1108,9 @@ static void h_role_config_put(struct cmsim_req *r)
 
 static void h_role_commands(struct cmsim_req *r)
 {
-	struct json_object *c, *s, *role;
+	struct json_object *c;
+	struct json_object *s;
+	struct json_object *role;
 
 	if (need_service(r, &c, &s) && need_role(r, s, &role))
 		ok(r, active_commands(r, c ? cmsim_jstr(c, "name") : NULL,
@@ -1082,7 +1162,8 @@ static void h_hosts(struct cmsim_req *r)
 {
 	struct json_object *arr = cmsim_jget(r->sim->root, "hosts");
 	struct json_object *out = json_object_new_array();
-	size_t i, n = arr ? json_object_array_length(arr) : 0;
+	size_t i;
+	size_t n = arr ? json_object_array_length(arr) : 0;
 
 	for (i = 0; i < n; i++)
 		json_object_array_add(
@@ -1095,7 +1176,8 @@ static void h_hosts(struct cmsim_req *r)
 static void h_host_get(struct cmsim_req *r)
 {
 	struct json_object *arr = cmsim_jget(r->sim->root, "hosts");
-	size_t i, n = arr ? json_object_array_length(arr) : 0;
+	size_t i;
+	size_t n = arr ? json_object_array_length(arr) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(arr, i);
@@ -1257,7 +1339,7 @@ static bool match_template(const char *tpl, char *const *segs, size_t nsegs,
 				return false;
 			req->params[req->nparams++] = segs[i];
 		} else if (strlen(segs[i]) != len ||
-		           strncmp(segs[i], p + 1, len) != 0) {
+		           memcmp(segs[i], p + 1, len) != 0) {
 			return false;
 		}
 		i++;

@@ -29,7 +29,8 @@ static int load_file(struct cmsim_catalog *cat, const char *path,
                      struct cmr_error *err)
 {
 	struct json_object *doc = json_object_from_file(path);
-	struct json_object *scopes, *type_obj;
+	struct json_object *scopes;
+	struct json_object *type_obj;
 	const char *type;
 	int error = CMR_ERROR;
 
@@ -54,7 +55,8 @@ static int load_file(struct cmsim_catalog *cat, const char *path,
 	json_object_object_foreach(scopes, scope, list)
 	{
 		struct json_object *by_name = json_object_new_object();
-		size_t i, n;
+		size_t i;
+		size_t n;
 
 		json_object_object_add(type_obj, scope, by_name);
 		if (!json_object_is_type(list, json_type_array))
@@ -82,7 +84,8 @@ int cmsim_catalog_load(struct cmsim_catalog *cat, const char *dir,
 	struct cmr_buf path = CMR_BUF_INIT;
 	DIR *d = NULL;
 	struct dirent *de;
-	int error = CMR_ERROR, files = 0;
+	int error = CMR_ERROR;
+	int files = 0;
 
 	if (!cat->types)
 		cat->types = json_object_new_object();
@@ -147,7 +150,9 @@ struct json_object *cmsim_catalog_param(const struct cmsim_catalog *cat,
 int cmsim_catalog_learn(struct cmsim_catalog *cat, const char *svc_type,
                         const char *scope, const char *name, bool sensitive)
 {
-	struct json_object *type_obj, *scope_obj, *p;
+	struct json_object *type_obj;
+	struct json_object *scope_obj;
+	struct json_object *p;
 
 	if (!cat->types)
 		cat->types = json_object_new_object();
@@ -245,7 +250,8 @@ static int check_enum(struct json_object *param, const char *name,
 {
 	struct json_object *vv = cmsim_jget(param, "validValues");
 	struct cmr_buf list = CMR_BUF_INIT;
-	size_t i, n;
+	size_t i;
+	size_t n;
 	int error = 0;
 
 	if (!vv || !json_object_is_type(vv, json_type_array))
@@ -270,13 +276,35 @@ done:
 	return error;
 }
 
+/* The check of the integer types: long, port and memory. */
+static int check_integer(struct json_object *param, const char *type,
+                         const char *name, const char *value, bool lenient,
+                         struct cmr_error *err)
+{
+	long long iv;
+	double dv;
+
+	if (lenient) {
+		if (!parse_num(value, &dv))
+			return expecting(err, name, "a number", value);
+		return 0;
+	}
+	if (!parse_int(value, &iv))
+		return expecting(err, name, "an integer", value);
+	if (strcmp(type, "port") == 0 && (iv < 0 || iv > 65535))
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "Parameter '%s' is out of range: "
+		                     "%lld is not a valid port.",
+		                     name, iv);
+	return check_range(param, name, (double)iv, err);
+}
+
 int cmsim_param_check(struct json_object *param, const char *value,
                       struct cmr_error *err)
 {
 	const char *type = cmsim_jstr(param, "type");
 	const char *name = cmsim_jstr(param, "name");
 	bool lenient = cmsim_jbool(param, "lenient", true);
-	long long iv;
 	double dv;
 
 	if (!type || !name)
@@ -289,21 +317,8 @@ int cmsim_param_check(struct json_object *param, const char *value,
 		return 0;
 	}
 	if (strcmp(type, "long") == 0 || strcmp(type, "port") == 0 ||
-	    strcmp(type, "memory") == 0) {
-		if (lenient) {
-			if (!parse_num(value, &dv))
-				return expecting(err, name, "a number", value);
-			return 0;
-		}
-		if (!parse_int(value, &iv))
-			return expecting(err, name, "an integer", value);
-		if (strcmp(type, "port") == 0 && (iv < 0 || iv > 65535))
-			return cmr_error_set(err, CMR_EINVAL,
-			                     "Parameter '%s' is out of range: "
-			                     "%lld is not a valid port.",
-			                     name, iv);
-		return check_range(param, name, (double)iv, err);
-	}
+	    strcmp(type, "memory") == 0)
+		return check_integer(param, type, name, value, lenient, err);
 	if (strcmp(type, "double") == 0) {
 		if (!parse_num(value, &dv))
 			return expecting(err, name, "a number", value);

@@ -232,7 +232,8 @@ static void role_refresh(struct json_object *role)
 static void recompute_state(struct json_object *svc)
 {
 	struct json_object *roles = cmsim_jget(svc, "roles");
-	size_t i, n = roles ? json_object_array_length(roles) : 0;
+	size_t i;
+	size_t n = roles ? json_object_array_length(roles) : 0;
 	bool any = false, started = false;
 
 	for (i = 0; i < n; i++) {
@@ -254,7 +255,8 @@ static void for_roles(struct json_object *svc,
                       void (*fn)(struct json_object *role))
 {
 	struct json_object *roles = cmsim_jget(svc, "roles");
-	size_t i, n = roles ? json_object_array_length(roles) : 0;
+	size_t i;
+	size_t n = roles ? json_object_array_length(roles) : 0;
 
 	for (i = 0; i < n; i++)
 		fn(json_object_array_get_idx(roles, i));
@@ -282,7 +284,8 @@ static struct json_object *target_service(struct cmsim *sim,
 static void begin_step(struct cmsim *sim, struct json_object *cmd)
 {
 	int kind = (int)cmsim_jint(cmd, "kind", -1);
-	struct json_object *cluster, *svc;
+	struct json_object *cluster;
+	struct json_object *svc;
 
 	if (cmsim_jbool(cmd, "begun", false))
 		return;
@@ -303,9 +306,11 @@ static void apply_effect(struct cmsim *sim, struct json_object *cmd)
 	const char *rname = cmsim_jstr(cmd, "roleName");
 	struct json_object *cluster;
 	struct json_object *svc = target_service(sim, cmd, &cluster);
-	struct json_object *role = NULL, *roles;
+	struct json_object *role = NULL;
+	struct json_object *roles;
 	bool bad;
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (svc && rname)
 		role = cmsim_role(svc, rname);
@@ -406,7 +411,8 @@ static void tick_command(struct cmsim *sim, struct json_object *cmd,
 	struct json_object *children = cmsim_jget(cmd, "children");
 	const char *fail = cmsim_jstr(cmd, "failMessage");
 	const struct kind_info *ki;
-	size_t i, n = children ? json_object_array_length(children) : 0;
+	size_t i;
+	size_t n = children ? json_object_array_length(children) : 0;
 	bool child_failed = false;
 
 	for (i = 0; i < n; i++) {
@@ -459,7 +465,8 @@ void cmsim_tick(struct cmsim *sim)
 {
 	struct json_object *cmds = cmsim_jget(sim->root, "commands");
 	int64_t now = cmsim_now(sim);
-	size_t i, n = cmds ? json_object_array_length(cmds) : 0;
+	size_t i;
+	size_t n = cmds ? json_object_array_length(cmds) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(cmds, i);
@@ -475,7 +482,8 @@ void cmsim_tick(struct cmsim *sim)
 
 static bool selected(struct json_object *list, const char *name)
 {
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!list || !json_object_is_type(list, json_type_array))
 		return true;
@@ -498,8 +506,10 @@ int cmsim_cmd_service(struct json_object **out, struct cmsim *sim,
 	const struct kind_info *ki = info_of((int)kind);
 	struct json_object *roles = cmsim_jget(service, "roles");
 	struct json_object *cmd;
-	int64_t now = cmsim_now(sim), end;
-	size_t i, n = roles ? json_object_array_length(roles) : 0;
+	int64_t now = cmsim_now(sim);
+	int64_t end;
+	size_t i;
+	size_t n = roles ? json_object_array_length(roles) : 0;
 	enum cmsim_cmd_kind child_kind = CMSIM_CMD_ROLE_RESTART;
 	bool stale_only = cmsim_jbool(args, "staleConfigsOnly", false);
 	struct json_object *types = cmsim_jget(args, "restartRoleTypes");
@@ -578,48 +588,92 @@ static bool service_stale(struct json_object *svc)
 	return strcmp(cmsim_service_staleness(svc), "FRESH") != 0;
 }
 
+/* The cluster commands: the path's last segment, the name, the message. */
+static const struct {
+	const char *what, *name, *ok;
+} cluster_cmds[] = {
+	{ "start", "Start", "Successfully started cluster." },
+	{ "stop", "Stop", "Successfully stopped cluster." },
+	{ "restart", "Restart", "Successfully restarted cluster." },
+	{ "rollingRestart", "RollingRestart",
+	  "Successfully completed rolling restart of cluster." },
+	{ "refresh", "RefreshCluster", "Successfully refreshed cluster." },
+	{ "deployClientConfig", "DeployClusterClientConfig",
+	  "Successfully deployed client configuration." },
+	{ "deployClientConfigsAndRefresh", "DeployClientConfigsAndRefresh",
+	  "Successfully deployed client configuration and refreshed." },
+};
+
+/* A rolling restart takes one step per role that has a process. */
+static int64_t rolling_ms(struct json_object *svc)
+{
+	struct json_object *roles = cmsim_jget(svc, "roles");
+	size_t k;
+	size_t m = roles ? json_object_array_length(roles) : 0;
+	int64_t step = 0;
+
+	for (k = 0; k < m; k++)
+		if (!cmsim_role_is_gateway(json_object_array_get_idx(roles, k)))
+			step += ROLE_MS;
+	return step;
+}
+
+/*
+ * The service steps of a cluster Restart or RollingRestart, one after
+ * the other from *t; *t and *end move to the end of the last.
+ */
+static void add_restarts(struct json_object *cmd, struct cmsim *sim,
+                         struct json_object *cluster, bool rolling,
+                         bool stale_only, struct json_object *only, int64_t *t,
+                         int64_t *end)
+{
+	struct json_object *svcs = cmsim_jget(cluster, "services");
+	size_t i;
+	size_t n = svcs ? json_object_array_length(svcs) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *s = json_object_array_get_idx(svcs, i);
+
+		if (stale_only && !service_stale(s))
+			continue;
+		if (!selected(only, cmsim_jstr(s, "name")))
+			continue;
+		if (cmsim_in_maintenance(cluster, s, NULL))
+			continue;
+		*end += rolling ? rolling_ms(s) : ROLE_MS;
+		add_child(cmd, service_step(sim, cluster, s,
+		                            CMSIM_CMD_SVC_RESTART, *t, *end));
+		*t = *end;
+	}
+}
+
 int cmsim_cmd_cluster(struct json_object **out, struct cmsim *sim,
                       struct json_object *cluster, const char *what,
                       struct json_object *args, struct cmr_error *err)
 {
 	struct json_object *svcs = cmsim_jget(cluster, "services");
 	struct json_object *cmd;
-	int64_t now = cmsim_now(sim), t = now, end = now;
-	size_t i, n = svcs ? json_object_array_length(svcs) : 0;
-	const char *name;
-	const char *ok;
+	int64_t now = cmsim_now(sim);
+	int64_t t = now;
+	int64_t end = now;
+	size_t i;
+	size_t n = svcs ? json_object_array_length(svcs) : 0;
+	const char *name = NULL;
+	const char *ok = NULL;
 	bool stale_only =
 	        cmsim_jbool(args, "restartOnlyStaleServices", false) ||
 	        cmsim_jbool(args, "staleConfigsOnly", false);
 	bool redeploy = cmsim_jbool(args, "redeployClientConfiguration", false);
 	struct json_object *only = cmsim_jget(args, "restartServiceNames");
 
-	if (strcmp(what, "start") == 0) {
-		name = "Start";
-		ok = "Successfully started cluster.";
-	} else if (strcmp(what, "stop") == 0) {
-		name = "Stop";
-		ok = "Successfully stopped cluster.";
-	} else if (strcmp(what, "restart") == 0) {
-		name = "Restart";
-		ok = "Successfully restarted cluster.";
-	} else if (strcmp(what, "rollingRestart") == 0) {
-		name = "RollingRestart";
-		ok = "Successfully completed rolling restart of cluster.";
-	} else if (strcmp(what, "refresh") == 0) {
-		name = "RefreshCluster";
-		ok = "Successfully refreshed cluster.";
-	} else if (strcmp(what, "deployClientConfig") == 0) {
-		name = "DeployClusterClientConfig";
-		ok = "Successfully deployed client configuration.";
-	} else if (strcmp(what, "deployClientConfigsAndRefresh") == 0) {
-		name = "DeployClientConfigsAndRefresh";
-		ok = "Successfully deployed client configuration and "
-		     "refreshed.";
-	} else {
+	for (i = 0; i < CMR_ARRAY_SIZE(cluster_cmds) && !name; i++)
+		if (strcmp(what, cluster_cmds[i].what) == 0) {
+			name = cluster_cmds[i].name;
+			ok = cluster_cmds[i].ok;
+		}
+	if (!name)
 		return cmr_error_set(err, CMR_ENOTFOUND,
 		                     "Command '%s' not found.", what);
-	}
 	cmd = new_cmd(sim, name, CMSIM_CMD_CLUSTER, now, now, cluster, NULL,
 	              NULL);
 	cmsim_jset_str(cmd, "okMessage", ok);
@@ -658,35 +712,10 @@ int cmsim_cmd_cluster(struct json_object **out, struct cmsim *sim,
 		                       CMSIM_CMD_SVC_STOP, t, end));
 		t = end;
 	}
-	for (i = 0; i < n && (strcmp(name, "Restart") == 0 ||
-	                      strcmp(name, "RollingRestart") == 0);
-	     i++) {
-		struct json_object *s = json_object_array_get_idx(svcs, i);
-		int64_t step = ROLE_MS;
-
-		if (stale_only && !service_stale(s))
-			continue;
-		if (!selected(only, cmsim_jstr(s, "name")))
-			continue;
-		if (cmsim_in_maintenance(cluster, s, NULL))
-			continue;
-		if (strcmp(name, "RollingRestart") == 0) {
-			struct json_object *roles = cmsim_jget(s, "roles");
-			size_t k,
-			        m = roles ? json_object_array_length(roles) : 0;
-
-			step = 0;
-			for (k = 0; k < m; k++)
-				if (!cmsim_role_is_gateway(
-				            json_object_array_get_idx(roles,
-				                                      k)))
-					step += ROLE_MS;
-		}
-		end += step;
-		add_child(cmd, service_step(sim, cluster, s,
-		                            CMSIM_CMD_SVC_RESTART, t, end));
-		t = end;
-	}
+	if (strcmp(name, "Restart") == 0 || strcmp(name, "RollingRestart") == 0)
+		add_restarts(cmd, sim, cluster,
+		             strcmp(name, "RollingRestart") == 0, stale_only,
+		             only, &t, &end);
 	cmsim_jset_int(cmd, "endMs", end);
 	arm_failure(sim, cmd, cluster, NULL);
 	store(sim, cmd);
@@ -739,7 +768,9 @@ int cmsim_cmd_refresh_repos(struct json_object **out, struct cmsim *sim,
 struct json_object *cmsim_cmd_find(struct cmsim *sim, int64_t id)
 {
 	struct json_object *cmds = cmsim_jget(sim->root, "commands");
-	size_t i, j, n = cmds ? json_object_array_length(cmds) : 0;
+	size_t i;
+	size_t j;
+	size_t n = cmds ? json_object_array_length(cmds) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(cmds, i);
@@ -761,7 +792,8 @@ int cmsim_cmd_abort(struct cmsim *sim, struct json_object *cmd,
 {
 	struct json_object *ch = cmsim_jget(cmd, "children");
 	int64_t now = cmsim_now(sim);
-	size_t i, n = ch ? json_object_array_length(ch) : 0;
+	size_t i;
+	size_t n = ch ? json_object_array_length(ch) : 0;
 
 	if (!cmsim_jbool(cmd, "active", false))
 		return cmr_error_set(err, CMR_EINVAL,

@@ -16,6 +16,7 @@
  * looked up by the simulation when a command starts, a parcel moves, or a
  * service restarts; concurrent-write fires from cmsim_faults_tick.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,36 @@ static int num(const char *key, const char *v, double lo, double hi,
 	return 0;
 }
 
+/* The field of a key whose value is kept as a string; NULL: no such key. */
+static char **string_field(struct cmsim_fault *f, const char *key)
+{
+	if (strcmp(key, "state") == 0)
+		return &f->state;
+	if (strcmp(key, "method") == 0)
+		return &f->method;
+	if (strcmp(key, "path") == 0)
+		return &f->path;
+	if (strcmp(key, "command") == 0)
+		return &f->command;
+	if (strcmp(key, "cluster") == 0)
+		return &f->cluster;
+	if (strcmp(key, "service") == 0)
+		return &f->service;
+	if (strcmp(key, "group") == 0)
+		return &f->group;
+	if (strcmp(key, "role") == 0)
+		return &f->role;
+	if (strcmp(key, "product") == 0)
+		return &f->product;
+	if (strcmp(key, "version") == 0)
+		return &f->version;
+	if (strcmp(key, "name") == 0)
+		return &f->name;
+	if (strcmp(key, "value") == 0)
+		return &f->value;
+	return NULL;
+}
+
 static int set_key(struct cmsim_fault *f, const char *key, const char *v,
                    int64_t now_ms, struct cmr_error *err)
 {
@@ -127,35 +158,13 @@ static int set_key(struct cmsim_fault *f, const char *key, const char *v,
 		f->after = strcmp(v, "after") == 0;
 		return 0;
 	}
-	if (strcmp(key, "state") == 0) {
-		if (strcmp(v, "WARNING") != 0 && strcmp(v, "ERROR") != 0)
-			return cmr_error_set(err, CMR_EINVAL,
-			                     "fault: state must be WARNING or "
-			                     "ERROR, not '%s'",
-			                     v);
-		field = &f->state;
-	} else if (strcmp(key, "method") == 0)
-		field = &f->method;
-	else if (strcmp(key, "path") == 0)
-		field = &f->path;
-	else if (strcmp(key, "command") == 0)
-		field = &f->command;
-	else if (strcmp(key, "cluster") == 0)
-		field = &f->cluster;
-	else if (strcmp(key, "service") == 0)
-		field = &f->service;
-	else if (strcmp(key, "group") == 0)
-		field = &f->group;
-	else if (strcmp(key, "role") == 0)
-		field = &f->role;
-	else if (strcmp(key, "product") == 0)
-		field = &f->product;
-	else if (strcmp(key, "version") == 0)
-		field = &f->version;
-	else if (strcmp(key, "name") == 0)
-		field = &f->name;
-	else if (strcmp(key, "value") == 0)
-		field = &f->value;
+	if (strcmp(key, "state") == 0 && strcmp(v, "WARNING") != 0 &&
+	    strcmp(v, "ERROR") != 0)
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "fault: state must be WARNING or "
+		                     "ERROR, not '%s'",
+		                     v);
+	field = string_field(f, key);
 	if (!field)
 		return cmr_error_set(err, CMR_EINVAL, "fault: unknown key '%s'",
 		                     key);
@@ -164,15 +173,77 @@ static int set_key(struct cmsim_fault *f, const char *key, const char *v,
 	return *field ? 0 : cmr_error_set(err, CMR_ENOMEM, "out of memory");
 }
 
+/* Looks up a fault kind by name; false for an unknown name. */
+static bool find_kind(const char *name, enum cmsim_fault_kind *out)
+{
+	bool known = false;
+	size_t i;
+
+	for (i = 0; i < CMR_ARRAY_SIZE(kind_names); i++)
+		if (strcmp(kind_names[i].name, name) == 0) {
+			*out = kind_names[i].kind;
+			known = true;
+		}
+	return known;
+}
+
+/*
+ * Parses the key=value list that follows the kind (p, which the parse
+ * cuts up in place; NULL for none) into f.
+ */
+static int parse_keys(struct cmsim_fault *f, char *p, const char *spec,
+                      int64_t now_ms, struct cmr_error *err)
+{
+	char *comma = NULL;
+	int error;
+
+	for (; p && *p; p = comma) {
+		char *eq = strchr(p, '=');
+
+		if (!eq)
+			return cmr_error_set(err, CMR_EINVAL,
+			                     "fault: expected key=value, got "
+			                     "'%s' in '%s'",
+			                     p, spec);
+		*eq = '\0';
+		if (strcmp(p, "message") == 0) {
+			f->message = strdup(eq + 1);
+			break;
+		}
+		comma = strchr(eq + 1, ',');
+		if (comma)
+			*comma++ = '\0';
+		error = set_key(f, p, eq + 1, now_ms, err);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+/* The keys that some kinds cannot do without. */
+static int check_needed(const struct cmsim_fault *f, struct cmr_error *err)
+{
+	if (f->kind == CMSIM_FAULT_SLOW && f->ms <= 0)
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "fault: slow needs ms=MILLISECONDS");
+	if (f->kind == CMSIM_FAULT_VALIDATION && !f->name)
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "fault: validation needs name=");
+	if (f->kind == CMSIM_FAULT_CONCURRENT_WRITE &&
+	    (!f->name || (f->at_ms < 0 && f->after_n < 0)))
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "fault: concurrent-write needs name= "
+		                     "and at=SECONDS or after=REQUESTS");
+	return 0;
+}
+
 int cmsim_fault_parse(struct cmsim_fault **out, const char *spec,
                       int64_t now_ms, struct cmr_error *err)
 {
 	struct cmsim_fault *f = calloc(1, sizeof(*f));
 	char *copy = strdup(spec ? spec : "");
-	char *p, *comma;
-	size_t i;
+	char *comma;
 	int error = CMR_ERROR;
-	bool known = false;
 
 	*out = NULL;
 	if (!f || !copy) {
@@ -188,12 +259,7 @@ int cmsim_fault_parse(struct cmsim_fault **out, const char *spec,
 	comma = strchr(copy, ',');
 	if (comma)
 		*comma = '\0';
-	for (i = 0; i < CMR_ARRAY_SIZE(kind_names); i++)
-		if (strcmp(kind_names[i].name, copy) == 0) {
-			f->kind = kind_names[i].kind;
-			known = true;
-		}
-	if (!known) {
+	if (!find_kind(copy, &f->kind)) {
 		error = cmr_error_set(err, CMR_EINVAL,
 		                      "fault: unknown kind '%s' in '%s'", copy,
 		                      spec);
@@ -202,45 +268,12 @@ int cmsim_fault_parse(struct cmsim_fault **out, const char *spec,
 	if (f->kind == CMSIM_FAULT_UNAUTHORIZED ||
 	    f->kind == CMSIM_FAULT_COMMAND_FAIL)
 		f->count = 1;
-	for (p = comma ? comma + 1 : NULL; p && *p; p = comma) {
-		char *eq = strchr(p, '=');
-
-		if (!eq) {
-			error = cmr_error_set(err, CMR_EINVAL,
-			                      "fault: expected key=value, got "
-			                      "'%s' in '%s'",
-			                      p, spec);
-			goto done;
-		}
-		*eq = '\0';
-		if (strcmp(p, "message") == 0) {
-			f->message = strdup(eq + 1);
-			break;
-		}
-		comma = strchr(eq + 1, ',');
-		if (comma)
-			*comma++ = '\0';
-		error = set_key(f, p, eq + 1, now_ms, err);
-		if (error < 0)
-			goto done;
-	}
-	if (f->kind == CMSIM_FAULT_SLOW && f->ms <= 0) {
-		error = cmr_error_set(err, CMR_EINVAL,
-		                      "fault: slow needs ms=MILLISECONDS");
+	error = parse_keys(f, comma ? comma + 1 : NULL, spec, now_ms, err);
+	if (error < 0)
 		goto done;
-	}
-	if (f->kind == CMSIM_FAULT_VALIDATION && !f->name) {
-		error = cmr_error_set(err, CMR_EINVAL,
-		                      "fault: validation needs name=");
+	error = check_needed(f, err);
+	if (error < 0)
 		goto done;
-	}
-	if (f->kind == CMSIM_FAULT_CONCURRENT_WRITE &&
-	    (!f->name || (f->at_ms < 0 && f->after_n < 0))) {
-		error = cmr_error_set(err, CMR_EINVAL,
-		                      "fault: concurrent-write needs name= "
-		                      "and at=SECONDS or after=REQUESTS");
-		goto done;
-	}
 	*out = f;
 	f = NULL;
 	error = 0;
@@ -265,7 +298,8 @@ bool cmsim_fault_matches(const struct cmsim_fault *f, const char *method,
 static void fire_write(struct cmsim *sim, struct cmsim_fault *f)
 {
 	struct cmsim_scope sc;
-	struct json_object *cluster = NULL, *svc = NULL;
+	struct json_object *cluster = NULL;
+	struct json_object *svc = NULL;
 
 	memset(&sc, 0, sizeof(sc));
 	if (!f->cluster && !f->service) {
@@ -328,11 +362,13 @@ int cmsim_faults_add(struct cmsim *sim, const char *spec, struct cmr_error *err)
 
 	if (rc < 0)
 		return rc;
+	assert(f != NULL); /* cmsim_fault_parse sets it when it succeeds */
 	/* after=N counts from the moment the fault is installed. */
 	if (f->after_n >= 0)
 		f->after_n += sim->requests_seen;
 	if (l->len == l->alloc) {
 		size_t na = l->alloc ? l->alloc * 2 : 8;
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): item pointers */
 		struct cmsim_fault **p = realloc(l->items, na * sizeof(*p));
 
 		if (!p) {

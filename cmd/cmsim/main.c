@@ -239,7 +239,11 @@ struct args {
 	const char *tls_cert, *tls_key;
 	const char **faults;
 	size_t nfaults;
+	double scale;
 };
+
+/* What parse_args and apply_opt return when main should go on. */
+#define GO_ON (-1)
 
 static int parse_double(const char *s, double *out)
 {
@@ -250,196 +254,299 @@ static int parse_double(const char *s, double *out)
 	return errno == 0 && end && end != s && *end == '\0' ? 0 : -1;
 }
 
+static int parse_api_version(struct cmsim *sim, const char *arg,
+                             struct cmr_error *err)
+{
+	char *end = NULL;
+	long v = strtol(arg[0] == 'v' ? arg + 1 : arg, &end, 10);
+
+	if (!end || *end || v < 1 || v > CMSIM_API_MAX)
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "--api-version: expected v1..v%d",
+		                     CMSIM_API_MAX);
+	sim->api_max = (int)v;
+	return 0;
+}
+
+static int parse_latency(struct cmsim *sim, const char *arg,
+                         struct cmr_error *err)
+{
+	char *end = NULL;
+
+	sim->latency_ms = strtoll(arg, &end, 10);
+	if (end && *end == ':')
+		sim->jitter_ms = strtoll(end + 1, &end, 10);
+	if (!end || *end || sim->latency_ms < 0 || sim->jitter_ms < 0)
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "--latency: expected MS[:JITTER_MS]");
+	return 0;
+}
+
+/*
+ * Applies one option to a and sim.  Returns GO_ON, else the exit status
+ * to stop with: 0 after --help, 64 for an unknown option, 1 for a bad
+ * value (err says which).
+ */
+static int apply_opt(int opt, const char *arg, struct args *a,
+                     struct cmsim *sim, struct cmr_error *err)
+{
+	switch (opt) {
+	case OPT_LISTEN:
+		a->listen = arg;
+		break;
+	case OPT_PORT_FILE:
+		a->port_file = arg;
+		break;
+	case OPT_SEED:
+		a->seed = arg;
+		break;
+	case OPT_STATE_FILE:
+		a->state_file = arg;
+		break;
+	case OPT_CATALOG:
+		a->catalog = arg;
+		break;
+	case OPT_PARCEL_REPO:
+		return add_repo(sim, arg, err) < 0 ? 1 : GO_ON;
+	case OPT_API_VERSION:
+		return parse_api_version(sim, arg, err) < 0 ? 1 : GO_ON;
+	case OPT_TIME_SCALE:
+		if (parse_double(arg, &a->scale) < 0 || a->scale < 0) {
+			cmr_error_set(err, CMR_EINVAL,
+			              "--time-scale: expected a number >= 0");
+			return 1;
+		}
+		break;
+	case OPT_LATENCY:
+		return parse_latency(sim, arg, err) < 0 ? 1 : GO_ON;
+	case OPT_FAULT:
+		a->faults[a->nfaults++] = arg;
+		break;
+	case OPT_USER:
+		return add_user(sim, arg, err) < 0 ? 1 : GO_ON;
+	case OPT_TLS_CERT:
+		a->tls_cert = arg;
+		break;
+	case OPT_TLS_KEY:
+		a->tls_key = arg;
+		break;
+	case OPT_KEEP_SECRETS:
+		sim->keep_seed_secrets = true;
+		break;
+	case OPT_VERBOSE:
+		sim->verbose = true;
+		break;
+	case OPT_HELP:
+		usage(stdout);
+		return 0;
+	default:
+		usage(stderr);
+		return 64;
+	}
+	return GO_ON;
+}
+
+/* Reads the command line into a and sim; returns as apply_opt does. */
+static int parse_args(struct args *a, struct cmsim *sim, int argc, char **argv,
+                      struct cmr_error *err)
+{
+	int opt;
+	int rc;
+
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		rc = apply_opt(opt, optarg, a, sim, err);
+		if (rc != GO_ON)
+			return rc;
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 64;
+	}
+	if (!!a->tls_cert != !!a->tls_key) {
+		cmr_error_set(err, CMR_EINVAL,
+		              "--tls-cert and --tls-key go together");
+		return 64;
+	}
+	return GO_ON;
+}
+
+/* Splits --listen HOST:PORT; *host is the caller's to free. */
+static int parse_listen(const char *listen, char **host, int *port,
+                        struct cmr_error *err)
+{
+	const char *colon = listen ? strrchr(listen, ':') : NULL;
+	char *end = NULL;
+	long p;
+
+	if (!colon)
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "--listen: expected HOST:PORT");
+	*host = strndup(listen, (size_t)(colon - listen));
+	p = strtol(colon + 1, &end, 10);
+	if (!end || *end || p < 0 || p > 65535)
+		return cmr_error_set(err, CMR_EINVAL, "--listen: bad port '%s'",
+		                     colon + 1);
+	*port = (int)p;
+	return 0;
+}
+
+/* Loads the catalog from dir (--catalog), else from the data dir's. */
+static int load_catalog(struct cmsim *sim, const char *dir, const char *datadir,
+                        struct cmr_error *err)
+{
+	struct cmr_buf def = CMR_BUF_INIT;
+	int error;
+
+	if (!dir) {
+		cmr_buf_addf(&def, "%s/catalog", datadir);
+		dir = def.ptr;
+	}
+	error = cmsim_catalog_load(&sim->catalog, dir, err);
+	if (error >= 0)
+		fprintf(stderr, "cmsim: catalog %s\n", dir);
+	cmr_buf_release(&def);
+	return error;
+}
+
+/*
+ * Starts from a seed: --seed (file), else the demo seed of the data dir,
+ * else the source tree's.
+ */
+static int load_seed(struct cmsim *sim, const char *file, const char *datadir,
+                     struct cmr_error *err)
+{
+	struct cmr_buf path = CMR_BUF_INIT;
+	struct json_object *seed;
+	int error;
+
+	if (!file) {
+		cmr_buf_addf(&path, "%s/demo-seed.json", datadir);
+		file = is_dir_file(path.ptr) ? path.ptr
+		                             : CMSIM_SOURCE_EXAMPLES
+		               "/demo-seed.json";
+	}
+	fprintf(stderr, "cmsim: seed %s\n", file);
+	seed = json_object_from_file(file);
+	if (!seed) {
+		error = cmr_error_set(err, CMR_EINVAL,
+		                      "cannot read seed '%s': %s", file,
+		                      json_util_get_last_err());
+		goto done;
+	}
+	error = cmsim_state_from_seed(sim, seed, err);
+	json_object_put(seed);
+	if (error < 0)
+		goto done;
+	/* CM reads its parcel repositories when it starts: what the
+	 * seed's REMOTE_PARCEL_REPO_URLS lists is visible at once.
+	 * Later changes need refreshParcelRepos. */
+	cmsim_parcels_refresh_repos(sim);
+done:
+	cmr_buf_release(&path);
+	return error;
+}
+
+/* The state: the --state-file when it exists, else a seed. */
+static int load_state(struct cmsim *sim, const struct args *a,
+                      const char *datadir, struct cmr_error *err)
+{
+	int error;
+
+	if (a->state_file) {
+		sim->state_file = strdup(a->state_file);
+		if (access(a->state_file, F_OK) == 0) {
+			error = cmsim_state_load(sim, a->state_file, err);
+			if (error < 0)
+				return error;
+			fprintf(stderr, "cmsim: resuming from %s\n",
+			        a->state_file);
+		}
+	}
+	if (!a->state_file || access(a->state_file, F_OK) != 0)
+		return load_seed(sim, a->seed, datadir, err);
+	return 0;
+}
+
+/*
+ * Serves until SIGINT or SIGTERM: starts the server, writes the port
+ * file once connections are accepted, waits for the signal, stops the
+ * server and saves the state file.
+ */
+static int serve(struct cmsim *sim, const char *host, int port,
+                 const char *cert, const char *key, const char *port_file,
+                 struct cmr_error *err)
+{
+	struct cmsim_server *srv = NULL;
+	sigset_t sigs;
+	int sig = 0;
+	int error;
+
+	/* Block the signals before threads start, so only sigwait sees
+	 * them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	error = cmsim_server_start(&srv, sim, host, port, cert, key, err);
+	if (error < 0)
+		goto done;
+	if (port_file) {
+		error = write_port_file(port_file, cmsim_server_port(srv), err);
+		if (error < 0)
+			goto done;
+	}
+	fprintf(stderr, "cmsim: listening on %s://%s:%d (API v%d)\n",
+	        cert ? "https" : "http", host, cmsim_server_port(srv),
+	        sim->api_max);
+	sigwait(&sigs, &sig);
+	fprintf(stderr, "cmsim: signal %d, stopping\n", sig);
+	cmsim_server_stop(srv);
+	srv = NULL;
+	pthread_mutex_lock(&sim->lock);
+	error = sim->state_file ? cmsim_state_save(sim, err) : 0;
+	pthread_mutex_unlock(&sim->lock);
+done:
+	cmsim_server_stop(srv);
+	return error;
+}
+
 int main(int argc, char **argv)
 {
 	struct cmr_error err = CMR_ERROR_INIT;
 	struct cmsim sim;
 	struct args a;
-	struct cmsim_server *srv = NULL;
-	struct cmr_buf path = CMR_BUF_INIT, catalog = CMR_BUF_INIT;
 	char datadir[4096];
-	char *host = NULL, *cert = NULL, *key = NULL;
-	int opt, port = 7180, rc = 1, sig = 0;
-	double scale = 1.0;
-	sigset_t sigs;
+	char *host = NULL;
+	char *cert = NULL;
+	char *key = NULL;
+	int port = 7180;
+	int rc = 1;
 	size_t i;
 
 	memset(&a, 0, sizeof(a));
 	a.listen = "127.0.0.1:7180";
+	a.scale = 1.0;
 	if (cmsim_init(&sim, &err) < 0)
 		goto done;
 	a.faults = calloc((size_t)argc + 1, sizeof(*a.faults));
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_LISTEN:
-			a.listen = optarg;
-			break;
-		case OPT_PORT_FILE:
-			a.port_file = optarg;
-			break;
-		case OPT_SEED:
-			a.seed = optarg;
-			break;
-		case OPT_STATE_FILE:
-			a.state_file = optarg;
-			break;
-		case OPT_CATALOG:
-			a.catalog = optarg;
-			break;
-		case OPT_PARCEL_REPO:
-			if (add_repo(&sim, optarg, &err) < 0)
-				goto done;
-			break;
-		case OPT_API_VERSION: {
-			char *end = NULL;
-			long v = strtol(optarg[0] == 'v' ? optarg + 1 : optarg,
-			                &end, 10);
-
-			if (!end || *end || v < 1 || v > CMSIM_API_MAX) {
-				cmr_error_set(&err, CMR_EINVAL,
-				              "--api-version: expected v1..v%d",
-				              CMSIM_API_MAX);
-				goto done;
-			}
-			sim.api_max = (int)v;
-			break;
-		}
-		case OPT_TIME_SCALE:
-			if (parse_double(optarg, &scale) < 0 || scale < 0) {
-				cmr_error_set(&err, CMR_EINVAL,
-				              "--time-scale: expected a number "
-				              ">= 0");
-				goto done;
-			}
-			break;
-		case OPT_LATENCY: {
-			char *end = NULL;
-
-			sim.latency_ms = strtoll(optarg, &end, 10);
-			if (end && *end == ':')
-				sim.jitter_ms = strtoll(end + 1, &end, 10);
-			if (!end || *end || sim.latency_ms < 0 ||
-			    sim.jitter_ms < 0) {
-				cmr_error_set(&err, CMR_EINVAL,
-				              "--latency: expected "
-				              "MS[:JITTER_MS]");
-				goto done;
-			}
-			break;
-		}
-		case OPT_FAULT:
-			a.faults[a.nfaults++] = optarg;
-			break;
-		case OPT_USER:
-			if (add_user(&sim, optarg, &err) < 0)
-				goto done;
-			break;
-		case OPT_TLS_CERT:
-			a.tls_cert = optarg;
-			break;
-		case OPT_TLS_KEY:
-			a.tls_key = optarg;
-			break;
-		case OPT_KEEP_SECRETS:
-			sim.keep_seed_secrets = true;
-			break;
-		case OPT_VERBOSE:
-			sim.verbose = true;
-			break;
-		case OPT_HELP:
-			usage(stdout);
-			rc = 0;
-			goto done;
-		default:
-			usage(stderr);
-			rc = 64;
-			goto done;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		rc = 64;
+	rc = parse_args(&a, &sim, argc, argv, &err);
+	if (rc != GO_ON)
 		goto done;
-	}
-	if (!!a.tls_cert != !!a.tls_key) {
-		cmr_error_set(&err, CMR_EINVAL,
-		              "--tls-cert and --tls-key go together");
-		rc = 64;
-		goto done;
-	}
+	rc = 1;
 	if (sim.nusers == 0 &&
 	    add_user(&sim, "admin:admin:full-admin", &err) < 0)
 		goto done;
-	{
-		const char *colon = a.listen ? strrchr(a.listen, ':') : NULL;
-		char *end = NULL;
-		long p;
-
-		if (!colon) {
-			cmr_error_set(&err, CMR_EINVAL,
-			              "--listen: expected HOST:PORT");
-			rc = 64;
-			goto done;
-		}
-		host = strndup(a.listen, (size_t)(colon - a.listen));
-		p = strtol(colon + 1, &end, 10);
-		if (!end || *end || p < 0 || p > 65535) {
-			cmr_error_set(&err, CMR_EINVAL,
-			              "--listen: bad port '%s'", colon + 1);
-			rc = 64;
-			goto done;
-		}
-		port = (int)p;
+	if (parse_listen(a.listen, &host, &port, &err) < 0) {
+		rc = 64;
+		goto done;
 	}
 	/* Catalog: --catalog, the install's data dir, the source tree. */
 	data_dir(datadir, sizeof(datadir));
-	if (!a.catalog) {
-		cmr_buf_addf(&catalog, "%s/catalog", datadir);
-		a.catalog = catalog.ptr;
-	}
-	if (cmsim_catalog_load(&sim.catalog, a.catalog, &err) < 0)
+	if (load_catalog(&sim, a.catalog, datadir, &err) < 0 ||
+	    load_state(&sim, &a, datadir, &err) < 0)
 		goto done;
-	fprintf(stderr, "cmsim: catalog %s\n", a.catalog);
-	if (a.state_file) {
-		sim.state_file = strdup(a.state_file);
-		if (access(a.state_file, F_OK) == 0) {
-			if (cmsim_state_load(&sim, a.state_file, &err) < 0)
-				goto done;
-			fprintf(stderr, "cmsim: resuming from %s\n",
-			        a.state_file);
-		}
-	}
-	if (!a.state_file || access(a.state_file, F_OK) != 0) {
-		struct json_object *seed;
-
-		if (!a.seed) {
-			cmr_buf_reset(&path);
-			cmr_buf_addf(&path, "%s/demo-seed.json", datadir);
-			a.seed = is_dir_file(path.ptr) ? path.ptr
-			                               : CMSIM_SOURCE_EXAMPLES
-			                 "/demo-seed.json";
-		}
-		fprintf(stderr, "cmsim: seed %s\n", a.seed);
-		seed = json_object_from_file(a.seed);
-		if (!seed) {
-			cmr_error_set(&err, CMR_EINVAL,
-			              "cannot read seed '%s': %s", a.seed,
-			              json_util_get_last_err());
-			goto done;
-		}
-		rc = cmsim_state_from_seed(&sim, seed, &err);
-		json_object_put(seed);
-		if (rc < 0) {
-			rc = 1;
-			goto done;
-		}
-		rc = 1;
-		/* CM reads its parcel repositories when it starts: what the
-		 * seed's REMOTE_PARCEL_REPO_URLS lists is visible at once.
-		 * Later changes need refreshParcelRepos. */
-		cmsim_parcels_refresh_repos(&sim);
-	}
-	cmsim_set_time_scale(&sim, scale);
+	cmsim_set_time_scale(&sim, a.scale);
 	for (i = 0; i < a.nfaults; i++)
 		if (cmsim_faults_add(&sim, a.faults[i], &err) < 0)
 			goto done;
@@ -452,39 +559,13 @@ int main(int argc, char **argv)
 		if (!cert || !key)
 			goto done;
 	}
-	/* Block the signals before threads start, so only sigwait sees
-	 * them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (cmsim_server_start(&srv, &sim, host, port, cert, key, &err) < 0)
+	if (serve(&sim, host, port, cert, key, a.port_file, &err) < 0)
 		goto done;
-	if (a.port_file &&
-	    write_port_file(a.port_file, cmsim_server_port(srv), &err) < 0)
-		goto done;
-	fprintf(stderr, "cmsim: listening on %s://%s:%d (API v%d)\n",
-	        cert ? "https" : "http", host, cmsim_server_port(srv),
-	        sim.api_max);
-	sigwait(&sigs, &sig);
-	fprintf(stderr, "cmsim: signal %d, stopping\n", sig);
-	cmsim_server_stop(srv);
-	srv = NULL;
-	pthread_mutex_lock(&sim.lock);
-	if (sim.state_file && cmsim_state_save(&sim, &err) < 0) {
-		pthread_mutex_unlock(&sim.lock);
-		goto done;
-	}
-	pthread_mutex_unlock(&sim.lock);
 	rc = 0;
 done:
 	if (err.code != CMR_OK)
 		fprintf(stderr, "cmsim: error: %s\n", err.msg);
-	cmsim_server_stop(srv);
 	cmsim_release(&sim);
-	cmr_buf_release(&path);
-	cmr_buf_release(&catalog);
 	free(a.faults);
 	free(host);
 	free(cert);

@@ -58,7 +58,9 @@ static int64_t cluster_hosts(struct json_object *cluster)
 	/* Hosts with a role of this cluster, counted once. */
 	struct json_object *seen = json_object_new_object();
 	struct json_object *svcs = cmsim_jget(cluster, "services");
-	size_t i, j, n = svcs ? json_object_array_length(svcs) : 0;
+	size_t i;
+	size_t j;
+	size_t n = svcs ? json_object_array_length(svcs) : 0;
 	int64_t count;
 
 	for (i = 0; i < n; i++) {
@@ -110,7 +112,9 @@ static bool stalled(struct cmsim *sim, struct json_object *cluster,
 static void mark_cluster_stale(struct json_object *cluster)
 {
 	struct json_object *svcs = cmsim_jget(cluster, "services");
-	size_t i, j, n = svcs ? json_object_array_length(svcs) : 0;
+	size_t i;
+	size_t j;
+	size_t n = svcs ? json_object_array_length(svcs) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *roles =
@@ -133,7 +137,8 @@ static void finish_activation(struct json_object *cluster,
 {
 	struct json_object *arr = cmsim_jget(cluster, "parcels");
 	const char *prod = cmsim_jstr(parcel, "product");
-	size_t i, n = json_object_array_length(arr);
+	size_t i;
+	size_t n = json_object_array_length(arr);
 
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(arr, i);
@@ -158,56 +163,52 @@ static void finish_activation(struct json_object *cluster,
 	}
 }
 
-static void tick_parcel(struct cmsim *sim, struct json_object *cluster,
-                        struct json_object *p, int64_t now)
+/*
+ * How long a transient stage takes, in sim milliseconds; false for a
+ * stage that is not transient.  (Separate ifs, not an else-if chain:
+ * UNDISTRIBUTE_MS and ACTIVATE_MS happen to be equal.)
+ */
+static bool stage_ms(const char *stage, int64_t size, int64_t hosts,
+                     int64_t *out)
 {
-	const char *stage = cmsim_jstr(p, "stage");
-	int64_t t0 = cmsim_jint(p, "t0", now);
-	int64_t size = cmsim_jint(p, "sizeBytes", 2000000000);
-	int64_t hosts = cluster_hosts(cluster);
-	int64_t elapsed = now - t0, duration;
-	struct json_object *st = state_of(p);
-	const char *msg = NULL;
-	bool stall;
+	if (strcmp(stage, "DOWNLOADING") == 0) {
+		*out = size * 1000 / DOWNLOAD_BYTES_PER_S;
+		return true;
+	}
+	if (strcmp(stage, "DISTRIBUTING") == 0) {
+		*out = hosts * DISTRIBUTE_MS_PER_HOST;
+		return true;
+	}
+	if (strcmp(stage, "UNDISTRIBUTING") == 0) {
+		*out = UNDISTRIBUTE_MS;
+		return true;
+	}
+	if (strcmp(stage, "ACTIVATING") == 0) {
+		*out = ACTIVATE_MS;
+		return true;
+	}
+	return false;
+}
 
-	if (!stage)
-		return;
-	if (strcmp(stage, "DOWNLOADING") == 0)
-		duration = size * 1000 / DOWNLOAD_BYTES_PER_S;
+/* Moves a parcel whose transient stage has run its course to the next. */
+static void finish_stage(struct json_object *cluster, struct json_object *p,
+                         const char *stage)
+{
+	reset_state(p);
+	if (strcmp(stage, "DOWNLOADING") == 0 ||
+	    strcmp(stage, "UNDISTRIBUTING") == 0)
+		cmsim_jset_str(p, "stage", "DOWNLOADED");
 	else if (strcmp(stage, "DISTRIBUTING") == 0)
-		duration = hosts * DISTRIBUTE_MS_PER_HOST;
-	else if (strcmp(stage, "UNDISTRIBUTING") == 0)
-		duration = UNDISTRIBUTE_MS;
-	else if (strcmp(stage, "ACTIVATING") == 0)
-		duration = ACTIVATE_MS;
+		cmsim_jset_str(p, "stage", "DISTRIBUTED");
 	else
-		return;
-	stall = stalled(sim, cluster, p, &msg);
-	if (stall && elapsed > duration / 2)
-		elapsed = duration / 2;
-	if (elapsed < 0)
-		elapsed = 0;
-	sim->dirty = true;
-	if (stall) {
-		struct json_object *errs = json_object_new_array();
+		finish_activation(cluster, p);
+}
 
-		json_object_array_add(errs, json_object_new_string(msg));
-		json_object_object_add(st, "errors", errs);
-	} else if (json_object_array_length(cmsim_jarr(st, "errors")) > 0) {
-		json_object_object_add(st, "errors", json_object_new_array());
-	}
-	if (!stall && elapsed >= duration) {
-		reset_state(p);
-		if (strcmp(stage, "DOWNLOADING") == 0)
-			cmsim_jset_str(p, "stage", "DOWNLOADED");
-		else if (strcmp(stage, "DISTRIBUTING") == 0)
-			cmsim_jset_str(p, "stage", "DISTRIBUTED");
-		else if (strcmp(stage, "UNDISTRIBUTING") == 0)
-			cmsim_jset_str(p, "stage", "DOWNLOADED");
-		else
-			finish_activation(cluster, p);
-		return;
-	}
+/* The progress counters of a parcel part of the way through a stage. */
+static void set_progress(struct json_object *st, const char *stage,
+                         int64_t size, int64_t hosts, int64_t elapsed,
+                         int64_t duration)
+{
 	if (strcmp(stage, "DOWNLOADING") == 0) {
 		cmsim_jset_int(st, "totalProgress", size);
 		cmsim_jset_int(st, "progress",
@@ -229,10 +230,48 @@ static void tick_parcel(struct cmsim *sim, struct json_object *cluster,
 	}
 }
 
+static void tick_parcel(struct cmsim *sim, struct json_object *cluster,
+                        struct json_object *p, int64_t now)
+{
+	const char *stage = cmsim_jstr(p, "stage");
+	int64_t t0 = cmsim_jint(p, "t0", now);
+	int64_t size = cmsim_jint(p, "sizeBytes", 2000000000);
+	int64_t hosts = cluster_hosts(cluster);
+	int64_t elapsed = now - t0;
+	int64_t duration;
+	struct json_object *st = state_of(p);
+	const char *msg = NULL;
+	bool stall;
+
+	if (!stage || !stage_ms(stage, size, hosts, &duration))
+		return;
+	stall = stalled(sim, cluster, p, &msg);
+	if (stall && elapsed > duration / 2)
+		elapsed = duration / 2;
+	if (elapsed < 0)
+		elapsed = 0;
+	sim->dirty = true;
+	if (stall) {
+		struct json_object *errs = json_object_new_array();
+
+		json_object_array_add(errs, json_object_new_string(msg));
+		json_object_object_add(st, "errors", errs);
+	} else if (json_object_array_length(cmsim_jarr(st, "errors")) > 0) {
+		json_object_object_add(st, "errors", json_object_new_array());
+	}
+	if (!stall && elapsed >= duration) {
+		finish_stage(cluster, p, stage);
+		return;
+	}
+	set_progress(st, stage, size, hosts, elapsed, duration);
+}
+
 void cmsim_parcels_tick(struct cmsim *sim, int64_t now)
 {
 	struct json_object *clusters = cmsim_jget(sim->root, "clusters");
-	size_t i, j, n = clusters ? json_object_array_length(clusters) : 0;
+	size_t i;
+	size_t j;
+	size_t n = clusters ? json_object_array_length(clusters) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(clusters, i);
@@ -361,7 +400,10 @@ void cmsim_parcels_refresh_repos(struct cmsim *sim)
 	struct json_object *clusters = cmsim_jget(sim->root, "clusters");
 	struct json_object *offered = json_object_new_object();
 	const char *urls;
-	size_t r, i, k, n = clusters ? json_object_array_length(clusters) : 0;
+	size_t r;
+	size_t i;
+	size_t k;
+	size_t n = clusters ? json_object_array_length(clusters) : 0;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.kind = CMSIM_SCOPE_CM;
@@ -380,7 +422,8 @@ void cmsim_parcels_refresh_repos(struct cmsim *sim)
 			struct json_object *e =
 			        json_object_array_get_idx(list, k);
 			const char *file = cmsim_jstr(e, "parcelName");
-			char product[128], version[256];
+			char product[128];
+			char version[256];
 
 			if (!file ||
 			    !split_parcel_name(file, product, sizeof(product),

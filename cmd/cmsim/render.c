@@ -203,7 +203,8 @@ static struct json_object *host_ref(struct cmsim *sim, struct json_object *r)
 	struct json_object *o = json_object_new_object();
 	struct json_object *hosts = cmsim_jget(sim->root, "hosts");
 	const char *id = cmsim_jstr(ref, "hostId");
-	size_t i, n = hosts ? json_object_array_length(hosts) : 0;
+	size_t i;
+	size_t n = hosts ? json_object_array_length(hosts) : 0;
 
 	cmsim_jset_str(o, "hostId", id);
 	for (i = 0; id && i < n; i++) {
@@ -311,7 +312,9 @@ static bool fault_scope_matches(const struct cmsim_fault *f,
 static size_t count_roles(struct json_object *service, const char *type)
 {
 	struct json_object *roles = cmsim_jget(service, "roles");
-	size_t i, n = roles ? json_object_array_length(roles) : 0, k = 0;
+	size_t i;
+	size_t n = roles ? json_object_array_length(roles) : 0;
+	size_t k = 0;
 
 	for (i = 0; i < n; i++) {
 		const char *t =
@@ -382,7 +385,8 @@ struct json_object *cmsim_render_config(struct cmsim *sim,
 	        cmsim_catalog_scope(&sim->catalog, sc->svc_type, sc->scope);
 	bool redact = view != CMSIM_VIEW_EXPORT;
 	struct json_object *entry;
-	size_t i, n = json_object_array_length(items);
+	size_t i;
+	size_t n = json_object_array_length(items);
 
 	json_object_object_add(o, "items", out);
 	if (view == CMSIM_VIEW_FULL && cat) {
@@ -471,7 +475,8 @@ struct json_object *cmsim_render_command(struct cmsim *sim,
 		struct json_object *list = json_object_new_object();
 		struct json_object *arr = json_object_new_array();
 		struct json_object *ch = cmsim_jget(cmd, "children");
-		size_t i, n = ch ? json_object_array_length(ch) : 0;
+		size_t i;
+		size_t n = ch ? json_object_array_length(ch) : 0;
 
 		for (i = 0; i < n; i++)
 			json_object_array_add(
@@ -541,7 +546,8 @@ static struct json_object *export_service(struct cmsim *sim,
 	struct json_object *rcgs = json_object_new_array();
 	struct json_object *arr;
 	struct cmsim_scope sc;
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.cluster = c;
@@ -610,7 +616,8 @@ static struct json_object *export_parcels(struct json_object *c)
 {
 	struct json_object *out = json_object_new_array();
 	struct json_object *arr = cmsim_jget(c, "parcels");
-	size_t i, n = arr ? json_object_array_length(arr) : 0;
+	size_t i;
+	size_t n = arr ? json_object_array_length(arr) : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(arr, i);
@@ -646,7 +653,9 @@ struct json_object *cmsim_render_deployment(struct cmsim *sim, int ver,
 	struct json_object *list;
 	struct cmsim_scope sc;
 	char when[40];
-	size_t i, j, n = arr ? json_object_array_length(arr) : 0;
+	size_t i;
+	size_t j;
+	size_t n = arr ? json_object_array_length(arr) : 0;
 
 	cmsim_iso_time(when, sizeof(when), cmsim_now(sim));
 	cmsim_jset_str(o, "timestamp", when);
@@ -721,7 +730,8 @@ static struct json_object *template_configs(struct cmsim *sim,
 {
 	struct json_object *out = json_object_new_array();
 	struct json_object *items = cmsim_scope_items(sc);
-	size_t i, n = json_object_array_length(items);
+	size_t i;
+	size_t n = json_object_array_length(items);
 
 	for (i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
@@ -752,21 +762,14 @@ static struct json_object *template_configs(struct cmsim *sim,
 	return out;
 }
 
-struct json_object *cmsim_render_template(struct cmsim *sim,
-                                          struct json_object *c)
+/* The products of the parcels activated on a cluster. */
+static struct json_object *template_products(struct json_object *c)
 {
-	struct json_object *o = json_object_new_object();
 	struct json_object *products = json_object_new_array();
-	struct json_object *services = json_object_new_array();
-	struct json_object *variables = json_object_new_array();
-	struct json_object *hosts = json_object_new_array();
-	struct json_object *inst = json_object_new_object();
 	struct json_object *arr = cmsim_jget(c, "parcels");
-	struct json_object *seen_hosts = json_object_new_object();
-	struct cmsim_scope sc;
-	size_t i, j, n = arr ? json_object_array_length(arr) : 0;
+	size_t i;
+	size_t n = arr ? json_object_array_length(arr) : 0;
 
-	cmsim_jset_str(o, "cdhVersion", cmsim_jstr(c, "fullVersion"));
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(arr, i);
 		const char *st = cmsim_jstr(p, "stage");
@@ -779,87 +782,95 @@ struct json_object *cmsim_render_template(struct cmsim *sim,
 			json_object_array_add(products, pv);
 		}
 	}
-	json_object_object_add(o, "products", products);
-	arr = cmsim_jget(c, "services");
-	n = arr ? json_object_array_length(arr) : 0;
+	return products;
+}
+
+/*
+ * One service of a cluster template.  Its secrets go to variables, and
+ * the host ids of its roles become keys of seen_hosts.
+ */
+static struct json_object *template_service(struct cmsim *sim,
+                                            struct json_object *c,
+                                            struct json_object *s,
+                                            struct json_object *variables,
+                                            struct json_object *seen_hosts)
+{
+	struct json_object *so = json_object_new_object();
+	struct json_object *groups = json_object_new_array();
+	struct json_object *roles = json_object_new_array();
+	struct json_object *g = cmsim_jget(s, "roleConfigGroups");
+	struct json_object *r = cmsim_jget(s, "roles");
+	struct cmsim_scope sc;
+	size_t j;
+	size_t m = g ? json_object_array_length(g) : 0;
+
 	memset(&sc, 0, sizeof(sc));
 	sc.cluster = c;
-	for (i = 0; i < n; i++) {
-		struct json_object *s = json_object_array_get_idx(arr, i);
-		struct json_object *so = json_object_new_object();
-		struct json_object *groups = json_object_new_array();
-		struct json_object *roles = json_object_new_array();
-		struct json_object *g = cmsim_jget(s, "roleConfigGroups");
-		struct json_object *r = cmsim_jget(s, "roles");
-		size_t m = g ? json_object_array_length(g) : 0;
+	sc.service = s;
+	sc.svc_type = cmsim_jstr(s, "type");
+	sc.kind = CMSIM_SCOPE_SERVICE;
+	sc.owner = s;
+	sc.scope = "SERVICE";
+	cmsim_jcopy(so, s, "name");
+	json_object_object_add(so, "refName",
+	                       cmsim_jdup(cmsim_jget(s, "name")));
+	json_object_object_del(so, "name");
+	cmsim_jset_str(so, "serviceType", sc.svc_type);
+	json_object_object_add(
+	        so, "serviceConfigs",
+	        template_configs(sim, &sc, cmsim_jstr(s, "name"), variables));
+	for (j = 0; j < m; j++) {
+		struct json_object *gg = json_object_array_get_idx(g, j);
+		struct json_object *go = json_object_new_object();
 
-		sc.service = s;
-		sc.svc_type = cmsim_jstr(s, "type");
-		sc.kind = CMSIM_SCOPE_SERVICE;
-		sc.owner = s;
-		sc.scope = "SERVICE";
-		cmsim_jcopy(so, s, "name");
-		json_object_object_add(so, "refName",
-		                       cmsim_jdup(cmsim_jget(s, "name")));
-		json_object_object_del(so, "name");
-		cmsim_jset_str(so, "serviceType", sc.svc_type);
-		json_object_object_add(so, "serviceConfigs",
+		sc.kind = CMSIM_SCOPE_RCG;
+		sc.owner = gg;
+		sc.scope = cmsim_jstr(gg, "roleType");
+		cmsim_jset_str(go, "refName", cmsim_jstr(gg, "name"));
+		cmsim_jcopy(go, gg, "roleType");
+		cmsim_jset_bool(go, "base", cmsim_jbool(gg, "base", false));
+		cmsim_jcopy(go, gg, "displayName");
+		json_object_object_add(go, "configs",
 		                       template_configs(sim, &sc,
-		                                        cmsim_jstr(s, "name"),
+		                                        cmsim_jstr(gg, "name"),
 		                                        variables));
-		for (j = 0; j < m; j++) {
-			struct json_object *gg =
-			        json_object_array_get_idx(g, j);
-			struct json_object *go = json_object_new_object();
-
-			sc.kind = CMSIM_SCOPE_RCG;
-			sc.owner = gg;
-			sc.scope = cmsim_jstr(gg, "roleType");
-			cmsim_jset_str(go, "refName", cmsim_jstr(gg, "name"));
-			cmsim_jcopy(go, gg, "roleType");
-			cmsim_jset_bool(go, "base",
-			                cmsim_jbool(gg, "base", false));
-			cmsim_jcopy(go, gg, "displayName");
-			json_object_object_add(
-			        go, "configs",
-			        template_configs(sim, &sc,
-			                         cmsim_jstr(gg, "name"),
-			                         variables));
-			json_object_array_add(groups, go);
-		}
-		json_object_object_add(so, "roleConfigGroups", groups);
-		m = r ? json_object_array_length(r) : 0;
-		for (j = 0; j < m; j++) {
-			struct json_object *rr =
-			        json_object_array_get_idx(r, j);
-			struct json_object *ro = json_object_new_object();
-			const char *hid =
-			        cmsim_jstr(cmsim_jget(rr, "hostRef"), "hostId");
-
-			cmsim_jset_str(ro, "refName", cmsim_jstr(rr, "name"));
-			cmsim_jset_str(ro, "roleType", cmsim_jstr(rr, "type"));
-			json_object_array_add(roles, ro);
-			if (hid)
-				json_object_object_add(seen_hosts, hid, NULL);
-		}
-		json_object_object_add(so, "roles", roles);
-		cmsim_jcopy(so, s, "displayName");
-		json_object_object_add(so, "tags", tags_of(s));
-		json_object_array_add(services, so);
+		json_object_array_add(groups, go);
 	}
-	json_object_object_add(o, "services", services);
-	json_object_object_add(o, "hostTemplates", json_object_new_array());
-	cmsim_jcopy(o, c, "displayName");
-	cmsim_jset_str(
-	        o, "cmVersion",
-	        cmsim_jstr(cmsim_jget(sim->root, "versionInfo"), "version"));
-	json_object_object_add(o, "repositories", json_object_new_array());
-	cmsim_jset_str(inst, "clusterName", cmsim_jstr(c, "name"));
+	json_object_object_add(so, "roleConfigGroups", groups);
+	m = r ? json_object_array_length(r) : 0;
+	for (j = 0; j < m; j++) {
+		struct json_object *rr = json_object_array_get_idx(r, j);
+		struct json_object *ro = json_object_new_object();
+		const char *hid =
+		        cmsim_jstr(cmsim_jget(rr, "hostRef"), "hostId");
+
+		cmsim_jset_str(ro, "refName", cmsim_jstr(rr, "name"));
+		cmsim_jset_str(ro, "roleType", cmsim_jstr(rr, "type"));
+		json_object_array_add(roles, ro);
+		if (hid)
+			json_object_object_add(seen_hosts, hid, NULL);
+	}
+	json_object_object_add(so, "roles", roles);
+	cmsim_jcopy(so, s, "displayName");
+	json_object_object_add(so, "tags", tags_of(s));
+	return so;
+}
+
+/*
+ * The instantiator's hosts: one per key of seen_hosts (a host id), named
+ * by the hostname of the host with that id, else by the id.
+ */
+static struct json_object *template_hosts(struct cmsim *sim,
+                                          struct json_object *seen_hosts)
+{
+	struct json_object *hosts = json_object_new_array();
+
 	json_object_object_foreach(seen_hosts, hid, unused)
 	{
 		struct json_object *h = json_object_new_object();
 		struct json_object *all = cmsim_jget(sim->root, "hosts");
-		size_t k, hn = all ? json_object_array_length(all) : 0;
+		size_t k;
+		size_t hn = all ? json_object_array_length(all) : 0;
 
 		(void)unused;
 		cmsim_jset_str(h, "hostName", hid);
@@ -876,7 +887,38 @@ struct json_object *cmsim_render_template(struct cmsim *sim,
 		}
 		json_object_array_add(hosts, h);
 	}
-	json_object_object_add(inst, "hosts", hosts);
+	return hosts;
+}
+
+struct json_object *cmsim_render_template(struct cmsim *sim,
+                                          struct json_object *c)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *services = json_object_new_array();
+	struct json_object *variables = json_object_new_array();
+	struct json_object *inst = json_object_new_object();
+	struct json_object *arr = cmsim_jget(c, "services");
+	struct json_object *seen_hosts = json_object_new_object();
+	size_t i;
+	size_t n = arr ? json_object_array_length(arr) : 0;
+
+	cmsim_jset_str(o, "cdhVersion", cmsim_jstr(c, "fullVersion"));
+	json_object_object_add(o, "products", template_products(c));
+	for (i = 0; i < n; i++)
+		json_object_array_add(
+		        services,
+		        template_service(sim, c,
+		                         json_object_array_get_idx(arr, i),
+		                         variables, seen_hosts));
+	json_object_object_add(o, "services", services);
+	json_object_object_add(o, "hostTemplates", json_object_new_array());
+	cmsim_jcopy(o, c, "displayName");
+	cmsim_jset_str(
+	        o, "cmVersion",
+	        cmsim_jstr(cmsim_jget(sim->root, "versionInfo"), "version"));
+	json_object_object_add(o, "repositories", json_object_new_array());
+	cmsim_jset_str(inst, "clusterName", cmsim_jstr(c, "name"));
+	json_object_object_add(inst, "hosts", template_hosts(sim, seen_hosts));
 	json_object_object_add(inst, "variables", variables);
 	json_object_object_add(o, "instantiator", inst);
 	json_object_object_add(o, "tags", tags_of(c));

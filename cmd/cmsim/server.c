@@ -18,6 +18,7 @@
  * file, then delays and drop-after faults.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -284,12 +285,106 @@ static void sim_error(struct outcome *out, int status, const char *msg)
 	cmsim_jset_str(out->json, "message", msg);
 }
 
+/*
+ * /_sim/clock: POST with ?advance=SECONDS moves the clock on, with
+ * ?scale=X sets the time scale; any method answers the clock.  False
+ * when it answered with an error (and changed nothing after it).
+ */
+static bool sim_clock(struct cmsim *sim, struct MHD_Connection *conn,
+                      const char *method, struct outcome *out)
+{
+	const char *arg = MHD_lookup_connection_value(
+	        conn, MHD_GET_ARGUMENT_KIND, "advance");
+
+	if (arg && strcmp(method, "POST") == 0) {
+		char *end = NULL;
+		double secs = strtod(arg, &end);
+
+		if (!end || *end || secs < 0) {
+			sim_error(out, 400,
+			          "advance must be a number of seconds >= 0");
+			return false;
+		}
+		cmsim_advance(sim, (int64_t)(secs * 1000.0));
+		sim->dirty = true; /* the clock is saved state */
+	}
+	arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "scale");
+	if (arg && strcmp(method, "POST") == 0) {
+		char *end = NULL;
+		double scale = strtod(arg, &end);
+
+		if (!end || *end || scale < 0) {
+			sim_error(out, 400, "scale must be >= 0");
+			return false;
+		}
+		cmsim_set_time_scale(sim, scale);
+		sim->dirty = true;
+	}
+	cmsim_tick(sim);
+	out->json = clock_info(sim);
+	return true;
+}
+
+/*
+ * Adds the faults of a POST /_sim/faults body: a JSON list of fault
+ * specs, or one spec as a JSON string.  False when it answered with an
+ * error (the faults before the bad one stay added).
+ */
+static bool add_faults(struct cmsim *sim, const char *text, struct outcome *out)
+{
+	struct cmr_error err = CMR_ERROR_INIT;
+	struct json_object *body = json_tokener_parse(text);
+	size_t i;
+	size_t n;
+
+	if (body && json_object_is_type(body, json_type_string)) {
+		struct json_object *arr = json_object_new_array();
+
+		json_object_array_add(arr, body);
+		body = arr;
+	}
+	if (!body || !json_object_is_type(body, json_type_array)) {
+		json_object_put(body);
+		sim_error(out, 400, "expected a JSON list of fault specs");
+		return false;
+	}
+	n = json_object_array_length(body);
+	for (i = 0; i < n; i++) {
+		const char *spec = json_object_get_string(
+		        json_object_array_get_idx(body, i));
+
+		if (cmsim_faults_add(sim, spec ? spec : "", &err) < 0) {
+			json_object_put(body);
+			sim_error(out, 400, err.msg);
+			return false;
+		}
+	}
+	json_object_put(body);
+	return true;
+}
+
+/* The routes the simulator knows, for GET /_sim/routes. */
+static struct json_object *route_list(void)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < cmsim_nroutes; i++) {
+		struct json_object *r = json_object_new_object();
+
+		cmsim_jset_str(r, "method", cmsim_routes[i].method);
+		cmsim_jset_str(r, "path", cmsim_routes[i].path);
+		cmsim_jset_int(r, "minVersion", cmsim_routes[i].min_ver);
+		json_object_array_add(arr, r);
+	}
+	return arr;
+}
+
 static void sim_endpoint(struct cmsim *sim, struct MHD_Connection *conn,
                          const char *path, const char *method,
                          struct conn_ctx *ctx, struct outcome *out)
 {
 	struct cmr_error err = CMR_ERROR_INIT;
-	const char *arg;
 
 	out->status = 200;
 	cmsim_tick(sim);
@@ -302,88 +397,17 @@ static void sim_endpoint(struct cmsim *sim, struct MHD_Connection *conn,
 		cmsim_stats_reset(sim);
 		out->json = cmsim_jdup(sim->stats);
 	} else if (strcmp(path, "/_sim/clock") == 0) {
-		arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-		                                  "advance");
-		if (arg && strcmp(method, "POST") == 0) {
-			char *end = NULL;
-			double secs = strtod(arg, &end);
-
-			if (!end || *end || secs < 0) {
-				sim_error(out, 400,
-				          "advance must be a number of "
-				          "seconds >= 0");
-				return;
-			}
-			cmsim_advance(sim, (int64_t)(secs * 1000.0));
-			sim->dirty = true; /* the clock is saved state */
-		}
-		arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-		                                  "scale");
-		if (arg && strcmp(method, "POST") == 0) {
-			char *end = NULL;
-			double scale = strtod(arg, &end);
-
-			if (!end || *end || scale < 0) {
-				sim_error(out, 400, "scale must be >= 0");
-				return;
-			}
-			cmsim_set_time_scale(sim, scale);
-			sim->dirty = true;
-		}
-		cmsim_tick(sim);
-		out->json = clock_info(sim);
+		if (!sim_clock(sim, conn, method, out))
+			return;
 	} else if (strcmp(path, "/_sim/faults") == 0) {
-		if (strcmp(method, "DELETE") == 0) {
+		if (strcmp(method, "DELETE") == 0)
 			cmsim_fault_list_clear(&sim->faults);
-		} else if (strcmp(method, "POST") == 0) {
-			struct json_object *body =
-			        json_tokener_parse(ctx->body.ptr);
-			size_t i, n;
-
-			if (body &&
-			    json_object_is_type(body, json_type_string)) {
-				struct json_object *arr =
-				        json_object_new_array();
-
-				json_object_array_add(arr, body);
-				body = arr;
-			}
-			if (!body ||
-			    !json_object_is_type(body, json_type_array)) {
-				json_object_put(body);
-				sim_error(out, 400,
-				          "expected a JSON list of fault "
-				          "specs");
-				return;
-			}
-			n = json_object_array_length(body);
-			for (i = 0; i < n; i++) {
-				const char *spec = json_object_get_string(
-				        json_object_array_get_idx(body, i));
-
-				if (cmsim_faults_add(sim, spec ? spec : "",
-				                     &err) < 0) {
-					json_object_put(body);
-					sim_error(out, 400, err.msg);
-					return;
-				}
-			}
-			json_object_put(body);
-		}
+		else if (strcmp(method, "POST") == 0 &&
+		         !add_faults(sim, ctx->body.ptr, out))
+			return;
 		out->json = fault_list(sim);
 	} else if (strcmp(path, "/_sim/routes") == 0) {
-		size_t i;
-
-		out->json = json_object_new_array();
-		for (i = 0; i < cmsim_nroutes; i++) {
-			struct json_object *r = json_object_new_object();
-
-			cmsim_jset_str(r, "method", cmsim_routes[i].method);
-			cmsim_jset_str(r, "path", cmsim_routes[i].path);
-			cmsim_jset_int(r, "minVersion",
-			               cmsim_routes[i].min_ver);
-			json_object_array_add(out->json, r);
-		}
+		out->json = route_list();
 	} else if (strcmp(path, "/_sim/audit") == 0) {
 		out->json = cmsim_jdup(cmsim_jget(sim->root, "audit"));
 		if (!out->json)
@@ -404,65 +428,76 @@ static bool is_write(const char *method)
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
-static void api_request(struct cmsim *sim, struct MHD_Connection *conn,
-                        const char *path, const char *method,
-                        struct conn_ctx *ctx, struct outcome *out)
+/*
+ * Where an API path points: /api/version sets *api_version; /api/vNN/...
+ * sets *ver to NN and *subpath to the rest, from its '/'.  Anything else
+ * leaves them alone.
+ */
+static void api_path(const char *path, int *ver, const char **subpath,
+                     bool *api_version)
 {
-	char *copy = strdup(path);
-	char *segs[MAX_SEGS];
-	size_t nsegs = 0, i;
-	const char *subpath = "";
-	int ver = -1;
-	const struct cmsim_route *route = NULL;
-	const struct cmsim_user *user;
-	struct cmsim_req req;
-	bool known = false, api_version = false;
-	char *p, *save = NULL;
-
-	memset(&req, 0, sizeof(req));
-	if (!copy) {
-		sim_error(out, 500, "out of memory");
-		return;
-	}
-	/* /api/version, or /api/vNN/<route> */
 	if (strcmp(path, "/api/version") == 0) {
-		api_version = true;
+		*api_version = true;
 	} else if (strncmp(path, "/api/v", 6) == 0) {
 		char *end = NULL;
 		long v = strtol(path + 6, &end, 10);
 
 		if (end && end != path + 6 && (*end == '/' || !*end)) {
-			ver = (int)v;
-			subpath = end;
+			*ver = (int)v;
+			*subpath = end;
 		}
 	}
-	if (ver > 0) {
-		for (p = strtok_r(copy + (subpath - path), "/", &save); p;
-		     p = strtok_r(NULL, "/", &save)) {
-			if (nsegs == MAX_SEGS)
-				break;
-			urldecode(p, false);
-			segs[nsegs++] = p;
-		}
-		route = cmsim_route_match(method, segs, nsegs, &req, &known);
+}
+
+/*
+ * Splits a subpath (a copy, which this cuts up and which must outlive
+ * req: the route's parameters point into it) into decoded segments and
+ * finds its route; *known tells whether the path exists for any method.
+ */
+static const struct cmsim_route *find_route(char *subpath, const char *method,
+                                            struct cmsim_req *req, bool *known)
+{
+	char *segs[MAX_SEGS];
+	size_t nsegs = 0;
+	char *p;
+	char *save = NULL;
+
+	for (p = strtok_r(subpath, "/", &save); p;
+	     p = strtok_r(NULL, "/", &save)) {
+		if (nsegs == MAX_SEGS)
+			break;
+		urldecode(p, false);
+		segs[nsegs++] = p;
 	}
-	sim->requests_seen++;
-	count(sim, method, path,
-	      api_version ? "/api/version"
-	      : route     ? route->path
-	                  : NULL,
-	      api_version ? 0 : ver);
-	/* Request faults, in the order documented: unauthorized first. */
+	return cmsim_route_match(method, segs, nsegs, req, known);
+}
+
+/* Uses up one firing of a fault (count=N; a negative count is forever). */
+static void use_fault(struct cmsim_fault *f)
+{
+	if (f->count > 0)
+		f->count--;
+}
+
+/*
+ * The request faults, in the order documented: unauthorized first, then
+ * drop (before), http-error, slow and drop (after).  True when a fault
+ * answers the request; slow and drop-after only mark out.
+ */
+static bool request_faults(struct cmsim *sim, const char *method,
+                           const char *subpath, struct outcome *out)
+{
+	size_t i;
+
 	for (i = 0; i < sim->faults.len; i++) {
 		struct cmsim_fault *f = sim->faults.items[i];
 
 		if (f->kind == CMSIM_FAULT_UNAUTHORIZED &&
 		    cmsim_fault_matches(f, method, subpath)) {
-			if (f->count > 0)
-				f->count--;
+			use_fault(f);
 			out->www_auth = true;
 			sim_error(out, 401, "Authentication failed.");
-			goto done;
+			return true;
 		}
 	}
 	for (i = 0; i < sim->faults.len; i++) {
@@ -473,29 +508,134 @@ static void api_request(struct cmsim *sim, struct MHD_Connection *conn,
 		if (f->rate < 1.0 && cmsim_rand(sim) >= f->rate)
 			continue;
 		if (f->kind == CMSIM_FAULT_DROP && !f->after) {
-			if (f->count > 0)
-				f->count--;
+			use_fault(f);
 			out->drop = true;
-			goto done;
+			return true;
 		}
 		if (f->kind == CMSIM_FAULT_HTTP_ERROR) {
-			if (f->count > 0)
-				f->count--;
+			use_fault(f);
 			sim_error(out, f->status,
 			          "Simulated server error (cmsim fault).");
-			goto done;
+			return true;
 		}
 		if (f->kind == CMSIM_FAULT_SLOW) {
-			if (f->count > 0)
-				f->count--;
+			use_fault(f);
 			out->delay_ms += f->ms;
 		}
 		if (f->kind == CMSIM_FAULT_DROP && f->after) {
-			if (f->count > 0)
-				f->count--;
+			use_fault(f);
 			out->drop = true;
 		}
 	}
+	return false;
+}
+
+/*
+ * The checks between authentication and the handler: the API version
+ * and the route (404, 405), then the user's role (403).  True when one
+ * of them answers the request.
+ */
+static bool refused(const struct cmsim *sim, const struct cmsim_user *user,
+                    const struct cmsim_route *route, bool known, int ver,
+                    const char *method, struct outcome *out)
+{
+	if (ver < 1 || ver > sim->api_max || (!route && !known) ||
+	    (route && ver < route->min_ver)) {
+		sim_error(out, 404, "Not found.");
+		return true;
+	}
+	if (!route) {
+		sim_error(out, 405, "Method not allowed.");
+		return true;
+	}
+	if (is_write(method) && user->role == CMSIM_READ_ONLY) {
+		sim_error(out, 403, "Access denied: this user is read-only.");
+		return true;
+	}
+	if (((route->flags & CMSIM_ROUTE_ADMIN) &&
+	     user->role == CMSIM_READ_ONLY) ||
+	    ((route->flags & CMSIM_ROUTE_FULL_ADMIN) &&
+	     user->role != CMSIM_FULL_ADMIN)) {
+		sim_error(out, 403,
+		          "Access denied: this needs a Full or Cluster "
+		          "Administrator.");
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Parses the query and the body into req (which the caller releases)
+ * and runs the route's handler; its answer moves to out.
+ */
+static void call_route(struct cmsim *sim, struct MHD_Connection *conn,
+                       const struct cmsim_route *route, struct conn_ctx *ctx,
+                       struct cmsim_req *req, struct outcome *out)
+{
+	req->query = json_object_new_object();
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query,
+	                          req->query);
+	if (ctx->body.len > 0) {
+		enum json_tokener_error jerr = json_tokener_success;
+
+		req->body = json_tokener_parse_verbose(ctx->body.ptr, &jerr);
+		if (!req->body && jerr != json_tokener_success) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg),
+			         "Malformed JSON in request body: %s",
+			         json_tokener_error_desc(jerr));
+			sim_error(out, 400, msg);
+			return;
+		}
+	}
+	cmsim_tick(sim);
+	req->status = 500;
+	route->fn(req);
+	out->status = req->status;
+	out->json = req->resp;
+	req->resp = NULL;
+	out->text = req->text;
+	req->text = NULL;
+	if (sim->dirty && sim->state_file) {
+		struct cmr_error err = CMR_ERROR_INIT;
+
+		if (cmsim_state_save(sim, &err) < 0)
+			fprintf(stderr, "cmsim: %s\n", err.msg);
+	}
+}
+
+static void api_request(struct cmsim *sim, struct MHD_Connection *conn,
+                        const char *path, const char *method,
+                        struct conn_ctx *ctx, struct outcome *out)
+{
+	char *copy = strdup(path);
+	const char *subpath = "";
+	int ver = -1;
+	const struct cmsim_route *route = NULL;
+	const struct cmsim_user *user;
+	struct cmsim_req req;
+	bool known = false;
+	bool api_version = false;
+
+	memset(&req, 0, sizeof(req));
+	if (!copy) {
+		sim_error(out, 500, "out of memory");
+		return;
+	}
+	/* /api/version, or /api/vNN/<route> */
+	api_path(path, &ver, &subpath, &api_version);
+	if (ver > 0)
+		route = find_route(copy + (subpath - path), method, &req,
+		                   &known);
+	sim->requests_seen++;
+	count(sim, method, path,
+	      api_version ? "/api/version"
+	      : route     ? route->path
+	                  : NULL,
+	      api_version ? 0 : ver);
+	if (request_faults(sim, method, subpath, out))
+		goto done;
 	user = authenticate(sim, conn, out);
 	if (!user) {
 		out->www_auth = true;
@@ -511,63 +651,14 @@ static void api_request(struct cmsim *sim, struct MHD_Connection *conn,
 		out->text = strdup(text);
 		goto done;
 	}
-	if (ver < 1 || ver > sim->api_max || (!route && !known) ||
-	    (route && ver < route->min_ver)) {
-		sim_error(out, 404, "Not found.");
+	if (refused(sim, user, route, known, ver, method, out))
 		goto done;
-	}
-	if (!route) {
-		sim_error(out, 405, "Method not allowed.");
-		goto done;
-	}
-	if (is_write(method) && user->role == CMSIM_READ_ONLY) {
-		sim_error(out, 403, "Access denied: this user is read-only.");
-		goto done;
-	}
-	if (((route->flags & CMSIM_ROUTE_ADMIN) &&
-	     user->role == CMSIM_READ_ONLY) ||
-	    ((route->flags & CMSIM_ROUTE_FULL_ADMIN) &&
-	     user->role != CMSIM_FULL_ADMIN)) {
-		sim_error(out, 403,
-		          "Access denied: this needs a Full or Cluster "
-		          "Administrator.");
-		goto done;
-	}
+	assert(route != NULL); /* refused answers 404 or 405 without one */
 	req.sim = sim;
 	req.method = method;
 	req.ver = ver;
 	req.auth_role = user->role;
-	req.query = json_object_new_object();
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query,
-	                          req.query);
-	if (ctx->body.len > 0) {
-		enum json_tokener_error jerr = json_tokener_success;
-
-		req.body = json_tokener_parse_verbose(ctx->body.ptr, &jerr);
-		if (!req.body && jerr != json_tokener_success) {
-			char msg[256];
-
-			snprintf(msg, sizeof(msg),
-			         "Malformed JSON in request body: %s",
-			         json_tokener_error_desc(jerr));
-			sim_error(out, 400, msg);
-			goto done;
-		}
-	}
-	cmsim_tick(sim);
-	req.status = 500;
-	route->fn(&req);
-	out->status = req.status;
-	out->json = req.resp;
-	req.resp = NULL;
-	out->text = req.text;
-	req.text = NULL;
-	if (sim->dirty && sim->state_file) {
-		struct cmr_error err = CMR_ERROR_INIT;
-
-		if (cmsim_state_save(sim, &err) < 0)
-			fprintf(stderr, "cmsim: %s\n", err.msg);
-	}
+	call_route(sim, conn, route, ctx, &req, out);
 done:
 	json_object_put(req.query);
 	json_object_put(req.body);

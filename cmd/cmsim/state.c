@@ -135,7 +135,8 @@ double cmsim_rand(struct cmsim *sim)
 static struct json_object *find_named(struct json_object *arr, const char *key,
                                       const char *name)
 {
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!arr || !name || !json_object_is_type(arr, json_type_array))
 		return NULL;
@@ -186,7 +187,8 @@ struct json_object *cmsim_parcel(struct json_object *cluster,
                                  const char *product, const char *version)
 {
 	struct json_object *arr = cmsim_jget(cluster, "parcels");
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!arr)
 		return NULL;
@@ -235,7 +237,8 @@ static const char *const stale_names[] = { "FRESH", "STALE_REFRESHABLE",
 const char *cmsim_service_staleness(struct json_object *service)
 {
 	struct json_object *roles = cmsim_jget(service, "roles");
-	size_t i, n = roles ? json_object_array_length(roles) : 0;
+	size_t i;
+	size_t n = roles ? json_object_array_length(roles) : 0;
 	int worst = 0;
 
 	for (i = 0; i < n; i++) {
@@ -294,9 +297,10 @@ static void normalize_tags(struct json_object *owner)
 {
 	struct json_object *in = cmsim_jget(owner, "tags");
 	struct json_object *out = json_object_new_array();
-	size_t i, n = in && json_object_is_type(in, json_type_array)
-	                      ? json_object_array_length(in)
-	                      : 0;
+	size_t i;
+	size_t n = in && json_object_is_type(in, json_type_array)
+	                   ? json_object_array_length(in)
+	                   : 0;
 
 	for (i = 0; i < n; i++) {
 		struct json_object *t = json_object_array_get_idx(in, i);
@@ -318,8 +322,10 @@ static void normalize_tags(struct json_object *owner)
 static void normalize_items(struct json_object *owner)
 {
 	struct json_object *cfg = cmsim_jget(owner, "config");
-	struct json_object *items, *out;
-	size_t i, n;
+	struct json_object *items;
+	struct json_object *out;
+	size_t i;
+	size_t n;
 
 	if (!cfg || !json_object_is_type(cfg, json_type_object)) {
 		cfg = json_object_new_object();
@@ -378,7 +384,8 @@ static void ensure_base_group(struct json_object *svc, const char *role_type)
 	struct json_object *rcgs = cmsim_jarr(svc, "roleConfigGroups");
 	struct cmr_buf name = CMR_BUF_INIT;
 	struct json_object *g;
-	size_t i, n = json_object_array_length(rcgs);
+	size_t i;
+	size_t n = json_object_array_length(rcgs);
 
 	for (i = 0; i < n; i++) {
 		g = json_object_array_get_idx(rcgs, i);
@@ -403,8 +410,10 @@ static void ensure_base_group(struct json_object *svc, const char *role_type)
 
 static void normalize_service(struct json_object *svc, bool mgmt)
 {
-	struct json_object *rcgs, *roles;
-	size_t i, n;
+	struct json_object *rcgs;
+	struct json_object *roles;
+	size_t i;
+	size_t n;
 
 	default_str(svc, "serviceState", "STARTED");
 	default_str(svc, "healthSummary", "GOOD");
@@ -487,9 +496,10 @@ static void normalize_parcels(struct json_object *cluster, int64_t now)
 {
 	struct json_object *in = cmsim_jget(cluster, "parcels");
 	struct json_object *out = json_object_new_array();
-	size_t i, n = in && json_object_is_type(in, json_type_array)
-	                      ? json_object_array_length(in)
-	                      : 0;
+	size_t i;
+	size_t n = in && json_object_is_type(in, json_type_array)
+	                   ? json_object_array_length(in)
+	                   : 0;
 
 	json_object_object_add(cluster, "parcelsTmp", out);
 	for (i = 0; i < n; i++) {
@@ -497,8 +507,10 @@ static void normalize_parcels(struct json_object *cluster, int64_t now)
 		const char *prod = cmsim_jstr(p, "product");
 		const char *ver = cmsim_jstr(p, "version");
 		const char *stage = cmsim_jstr(p, "stage");
-		struct json_object *have, *np;
-		size_t j, m = json_object_array_length(out);
+		struct json_object *have;
+		struct json_object *np;
+		size_t j;
+		size_t m = json_object_array_length(out);
 
 		if (!prod || !ver || stage_rank(stage) < 0)
 			continue;
@@ -555,7 +567,8 @@ static void learn_scope(struct cmsim *sim, const struct cmsim_scope *sc,
                         void *ud)
 {
 	struct json_object *items = cmsim_scope_items(sc);
-	size_t i, n = json_object_array_length(items);
+	size_t i;
+	size_t n = json_object_array_length(items);
 
 	(void)ud;
 	for (i = 0; i < n; i++) {
@@ -571,7 +584,8 @@ static void scrub_scope(struct cmsim *sim, const struct cmsim_scope *sc,
                         void *ud)
 {
 	struct json_object *items = cmsim_scope_items(sc);
-	size_t i, n = json_object_array_length(items);
+	size_t i;
+	size_t n = json_object_array_length(items);
 
 	(void)ud;
 	for (i = 0; i < n; i++) {
@@ -602,7 +616,8 @@ static int check_objects(struct json_object *o, const char *key,
                          const char *where, struct cmr_error *err)
 {
 	struct json_object *v = cmsim_jget(o, key);
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!v || json_object_is_type(v, json_type_null))
 		return 0;
@@ -637,7 +652,9 @@ static int check_service(struct json_object *svc, const char *where,
                          struct cmr_error *err)
 {
 	static const char *const lists[] = { "roles", "roleConfigGroups" };
-	size_t k, i, n;
+	size_t k;
+	size_t i;
+	size_t n;
 	char sub[256];
 
 	if (!cmsim_jstr(svc, "name") || !cmsim_jstr(svc, "type"))
@@ -668,7 +685,9 @@ static int check_seed(struct json_object *seed, struct cmr_error *err)
 {
 	struct json_object *clusters = cmsim_jget(seed, "clusters");
 	struct json_object *mgmt = cmsim_jget(seed, "managementService");
-	size_t i, j, n;
+	size_t i;
+	size_t j;
+	size_t n;
 	char where[128];
 
 	if (check_objects(seed, "clusters", "deployment", err) < 0 ||
@@ -721,9 +740,14 @@ int cmsim_state_from_seed(struct cmsim *sim, struct json_object *seed,
                           struct cmr_error *err)
 {
 	struct json_object *root = json_object_new_object();
-	struct json_object *clusters, *settings, *mgmt, *hosts, *vi;
+	struct json_object *clusters;
+	struct json_object *settings;
+	struct json_object *mgmt;
+	struct json_object *hosts;
+	struct json_object *vi;
 	int64_t now = cmsim_now(sim);
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!seed || !json_object_is_type(seed, json_type_object)) {
 		json_object_put(root);
@@ -785,7 +809,8 @@ int cmsim_state_from_seed(struct cmsim *sim, struct json_object *seed,
 	for (i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(clusters, i);
 		struct json_object *svcs = cmsim_jarr(c, "services");
-		size_t j, m = json_object_array_length(svcs);
+		size_t j;
+		size_t m = json_object_array_length(svcs);
 		char uuid[64];
 
 		if (!cmsim_jstr(c, "name")) {
@@ -849,7 +874,8 @@ int cmsim_state_save(struct cmsim *sim, struct cmr_error *err)
 	struct cmr_buf tmp = CMR_BUF_INIT;
 	const char *text;
 	size_t len;
-	int fd = -1, error = CMR_ERROR;
+	int fd = -1;
+	int error = CMR_ERROR;
 
 	if (!sim->state_file)
 		return 0;
@@ -926,7 +952,8 @@ static struct json_object *scope_item(const struct cmsim_scope *sc,
                                       const char *name, size_t *idx)
 {
 	struct json_object *items = cmsim_scope_items(sc);
-	size_t i, n = json_object_array_length(items);
+	size_t i;
+	size_t n = json_object_array_length(items);
 
 	for (i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
@@ -953,7 +980,8 @@ static void for_each_service_scope(
 {
 	struct cmsim_scope sc;
 	struct json_object *arr;
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.kind = CMSIM_SCOPE_SERVICE;
@@ -990,7 +1018,10 @@ static void for_each_scope(struct cmsim *sim,
 {
 	struct json_object *clusters = cmsim_jget(sim->root, "clusters");
 	struct cmsim_scope sc;
-	size_t i, j, n, m;
+	size_t i;
+	size_t j;
+	size_t n;
+	size_t m;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.kind = CMSIM_SCOPE_CM;
@@ -1048,7 +1079,8 @@ static bool role_in_scope(const struct cmsim_scope *sc,
 static void mark_stale(const struct cmsim_scope *sc, int rank, bool client)
 {
 	struct json_object *roles;
-	size_t i, n;
+	size_t i;
+	size_t n;
 
 	if (!sc->service)
 		return;
@@ -1173,22 +1205,16 @@ static void record_audit(struct cmsim *sim, const struct cmsim_scope *sc,
 		json_object_array_del_idx(audit, 0, 1);
 }
 
-int cmsim_config_put(struct cmsim *sim, const struct cmsim_scope *sc,
-                     struct json_object *body, const char *message,
-                     struct cmr_error *err)
+/*
+ * The first pass of a config PUT: checks every item (a name, a known
+ * setting, a value of the right type) and changes nothing.
+ */
+static int check_items(struct cmsim *sim, const struct cmsim_scope *sc,
+                       struct json_object *items, struct cmr_error *err)
 {
-	struct json_object *items = cmsim_jget(body, "items");
-	struct json_object *names;
-	size_t i, n;
-	int rank = 0;
-	bool client = false;
+	size_t i;
+	size_t n = json_object_array_length(items);
 
-	if (!items || !json_object_is_type(items, json_type_array))
-		return cmr_error_set(err, CMR_EINVAL,
-		                     "Invalid request body: expected an object "
-		                     "with an 'items' list of configs.");
-	n = json_object_array_length(items);
-	/* First pass: check everything, change nothing. */
 	for (i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
 		const char *name = cmsim_jstr(it, "name");
@@ -1217,6 +1243,42 @@ int cmsim_config_put(struct cmsim *sim, const struct cmsim_scope *sc,
 				return rc;
 		}
 	}
+	return 0;
+}
+
+/* Booleans are stored lower-case, as CM returns them. */
+static void lower_boolean(struct json_object *param, char *value)
+{
+	const char *type = cmsim_jstr(param, "type");
+	char *c;
+
+	if (!type || strcmp(type, "boolean") != 0)
+		return;
+	for (c = value; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+}
+
+int cmsim_config_put(struct cmsim *sim, const struct cmsim_scope *sc,
+                     struct json_object *body, const char *message,
+                     struct cmr_error *err)
+{
+	struct json_object *items = cmsim_jget(body, "items");
+	struct json_object *names;
+	size_t i;
+	size_t n;
+	int rank = 0;
+	int rc;
+	bool client = false;
+
+	if (!items || !json_object_is_type(items, json_type_array))
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "Invalid request body: expected an object "
+		                     "with an 'items' list of configs.");
+	rc = check_items(sim, sc, items, err);
+	if (rc < 0)
+		return rc;
+	n = json_object_array_length(items);
 	names = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
@@ -1227,19 +1289,11 @@ int cmsim_config_put(struct cmsim *sim, const struct cmsim_scope *sc,
 		char *copy;
 
 		(void)item_value(&value, cmsim_jget(it, "value"), name, NULL);
-		/* Booleans are stored lower-case, as CM returns them. */
 		copy = value ? strdup(value) : NULL;
 		if (value && !copy)
 			continue; /* out of memory: leave this one alone */
-		if (copy &&
-		    strcmp(cmsim_jstr(p, "type") ? cmsim_jstr(p, "type") : "",
-		           "boolean") == 0) {
-			char *c;
-
-			for (c = copy; *c; c++)
-				if (*c >= 'A' && *c <= 'Z')
-					*c = (char)(*c - 'A' + 'a');
-		}
+		if (copy)
+			lower_boolean(p, copy);
 		if (apply_item(sc, name, copy)) {
 			effect_rank(cmsim_param_effect(p), &rank, &client);
 			json_object_array_add(names,

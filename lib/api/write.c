@@ -182,10 +182,13 @@ int cmr_api_body_role_names(struct cmr_buf *out, const char *const *names,
 static int find_failure(struct jctx *j, struct json_object *cmd, int depth,
                         int *best, char *out, size_t cap)
 {
-	struct json_object *children = NULL, *items = NULL;
+	struct json_object *children = NULL;
+	struct json_object *items = NULL;
 	bool success = true, has = false;
-	const char *name = NULL, *msg = NULL;
-	size_t i, n;
+	const char *name = NULL;
+	const char *msg = NULL;
+	size_t i;
+	size_t n;
 	int error;
 
 	if (!json_object_is_type(cmd, json_type_object))
@@ -236,9 +239,11 @@ static int ref_name(char *out, size_t cap, struct jctx *j,
 static int dec_command(struct cmr_api_command *out, struct jctx *j,
                        struct json_object *o)
 {
-	const char *name = NULL, *msg = NULL;
+	const char *name = NULL;
+	const char *msg = NULL;
 	int64_t id = -1;
-	int best = 0, error;
+	int best = 0;
+	int error;
 
 	memset(out, 0, sizeof(*out));
 	out->id = -1;
@@ -295,9 +300,13 @@ int cmr_api_decode_command_list(struct cmr_api_command_list *out,
                                 const char *what, const char *body, size_t len,
                                 struct cmr_error *err)
 {
-	struct json_object *root = NULL, *items = NULL, *errors = NULL;
+	struct json_object *root = NULL;
+	struct json_object *items = NULL;
+	struct json_object *errors = NULL;
 	struct jctx j;
-	size_t i, n, old;
+	size_t i;
+	size_t n;
+	size_t old;
 	int error;
 
 	if ((error = jparse(&root, what, body, len, err)) < 0)
@@ -376,10 +385,13 @@ int cmr_api_build_parcel_command(struct cmr_buf *out, unsigned version,
 int cmr_api_decode_parcel(struct cmr_api_parcel_status *out, const char *what,
                           const char *body, size_t len, struct cmr_error *err)
 {
-	struct json_object *root = NULL, *state = NULL, *errors = NULL;
+	struct json_object *root = NULL;
+	struct json_object *state = NULL;
+	struct json_object *errors = NULL;
 	const char *stage = NULL;
 	struct jctx j;
-	size_t i, n;
+	size_t i;
+	size_t n;
 	int error;
 
 	memset(out, 0, sizeof(*out));
@@ -451,7 +463,8 @@ static int dec_checks(struct cmr_api_service_status *out, struct jctx *j,
                       struct json_object *o)
 {
 	struct json_object *checks = NULL;
-	size_t i, n;
+	size_t i;
+	size_t n;
 	int error;
 
 	if ((error = jget_arr(&checks, j, o, "healthChecks")) < 0)
@@ -459,7 +472,8 @@ static int dec_checks(struct cmr_api_service_status *out, struct jctx *j,
 	n = checks ? json_object_array_length(checks) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(checks, i);
-		const char *name = NULL, *summary = NULL;
+		const char *name = NULL;
+		const char *summary = NULL;
 		bool suppressed = false;
 		char one[CMR_API_NAME_MAX];
 		size_t old = jpath_index(j, i);
@@ -486,7 +500,10 @@ int cmr_api_decode_service(struct cmr_api_service_status *out, const char *what,
                            const char *body, size_t len, struct cmr_error *err)
 {
 	struct json_object *root = NULL;
-	const char *state, *health, *stale, *cstale;
+	const char *state;
+	const char *health;
+	const char *stale;
+	const char *cstale;
 	struct jctx j;
 	int error;
 
@@ -520,7 +537,10 @@ done:
 static int dec_role(struct jctx *j, struct cmr_state *live,
                     struct cmr_service *s, struct json_object *o)
 {
-	const char *name = NULL, *type = NULL, *state = NULL, *stale = NULL;
+	const char *name = NULL;
+	const char *type = NULL;
+	const char *state = NULL;
+	const char *stale = NULL;
 	const char *health = NULL;
 	struct cmr_role *r = NULL;
 	bool mm = false;
@@ -552,9 +572,12 @@ int cmr_api_decode_roles(struct cmr_state *live, struct cmr_service *s,
                          const char *what, const char *body, size_t len,
                          struct cmr_error *err)
 {
-	struct json_object *root = NULL, *items = NULL;
+	struct json_object *root = NULL;
+	struct json_object *items = NULL;
 	struct jctx j;
-	size_t i, n, old;
+	size_t i;
+	size_t n;
+	size_t old;
 	int error;
 
 	if ((error = jparse(&root, what, body, len, err)) < 0)

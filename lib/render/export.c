@@ -46,7 +46,8 @@
  */
 static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	size_t n, i;
+	size_t n;
+	size_t i;
 	uint32_t c;
 
 	if (s[0] < 0x80) {
@@ -95,7 +96,9 @@ static bool must_escape(uint32_t c)
 
 static char lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	if (c >= 'A' && c <= 'Z')
+		return (char)(c - 'A' + 'a');
+	return c;
 }
 
 static bool ieq(const char *a, const char *b)
@@ -155,7 +158,9 @@ static bool plain_ok(const char *text, size_t len, bool key)
 static int pick_style(enum style *out, const char *text, bool key)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t len = strlen(text), i = 0, n;
+	size_t len = strlen(text);
+	size_t i = 0;
+	size_t n;
 	bool escape = false, newline = false, tab = false, content = false;
 	uint32_t c;
 
@@ -183,7 +188,9 @@ static int pick_style(enum style *out, const char *text, bool key)
 static void add_double(struct cmr_buf *b, const char *text)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t len = strlen(text), i = 0, n;
+	size_t len = strlen(text);
+	size_t i = 0;
+	size_t n;
 	uint32_t c;
 
 	cmr_buf_addc(b, '"');
@@ -246,7 +253,10 @@ static void add_spaces(struct cmr_buf *b, unsigned n)
  */
 static void add_block(struct cmr_buf *b, const char *text, unsigned indent)
 {
-	size_t len = strlen(text), trailing = 0, i, start;
+	size_t len = strlen(text);
+	size_t trailing = 0;
+	size_t i;
+	size_t start;
 
 	while (trailing < len && text[len - 1 - trailing] == '\n')
 		trailing++;
@@ -421,7 +431,8 @@ int cmr_export_check(const struct cmr_state *live,
                      const struct cmr_export_options *opt,
                      struct cmr_error *err)
 {
-	struct cmr_buf cl = CMR_BUF_INIT, sv = CMR_BUF_INIT;
+	struct cmr_buf cl = CMR_BUF_INIT;
+	struct cmr_buf sv = CMR_BUF_INIT;
 	const struct cmr_cluster *c;
 	size_t i;
 	int error = 0;
@@ -452,7 +463,8 @@ int cmr_export_check(const struct cmr_state *live,
 static bool selected(const struct cmr_export_options *opt,
                      const struct cmr_cluster *c, const struct cmr_service *s)
 {
-	struct cmr_buf cl = CMR_BUF_INIT, sv = CMR_BUF_INIT;
+	struct cmr_buf cl = CMR_BUF_INIT;
+	struct cmr_buf sv = CMR_BUF_INIT;
 	bool yes = false;
 	size_t i;
 
@@ -547,7 +559,8 @@ int cmr_export_selection(struct cmr_state **out, const struct cmr_state *live,
 	struct cmr_state *st = NULL;
 	struct cmr_cluster *dc;
 	struct cmr_service *ds;
-	size_t i, j;
+	size_t i;
+	size_t j;
 	int error;
 
 	*out = NULL;
@@ -621,9 +634,13 @@ struct writer {
 /* Text for a comment: one line, control characters as '?'. */
 static void add_comment_text(struct cmr_buf *b, const char *s)
 {
-	for (; s && *s; s++)
-		cmr_buf_addc(b,
-		             (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	for (; s && *s; s++) {
+		char c = *s;
+
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			c = '?';
+		cmr_buf_addc(b, c);
+	}
 }
 
 static int key_line(struct writer *w, unsigned indent, const char *key)
@@ -661,7 +678,8 @@ static int add_secret(struct writer *w, struct cmr_buf *env,
                       const char *const *parts, size_t nparts,
                       const char *where)
 {
-	struct cmr_buf base = CMR_BUF_INIT, loc = CMR_BUF_INIT;
+	struct cmr_buf base = CMR_BUF_INIT;
+	struct cmr_buf loc = CMR_BUF_INIT;
 	struct secret s = { NULL, NULL };
 	unsigned n = 1;
 	int error = 0;
@@ -725,7 +743,8 @@ static size_t config_shown(const struct writer *w, const struct cmr_config *cfg,
                            const char *cluster, const char *service,
                            const char *group)
 {
-	size_t i, n = 0;
+	size_t i;
+	size_t n = 0;
 
 	for (i = 0; i < cfg->len; i++)
 		if (!omitted(w, cfg->items[i], cluster, service, group))
@@ -743,8 +762,10 @@ static int write_config(struct writer *w, unsigned indent,
                         const char *service, const char *group,
                         const char **parts, size_t nparts, const char *where)
 {
-	struct cmr_buf env = CMR_BUF_INIT, loc = CMR_BUF_INIT;
-	size_t i, shown = 0;
+	struct cmr_buf env = CMR_BUF_INIT;
+	struct cmr_buf loc = CMR_BUF_INIT;
+	size_t i;
+	size_t shown = 0;
 	int error = 0;
 
 	for (i = 0; i < cfg->len; i++) {
@@ -807,7 +828,9 @@ static int write_groups(struct writer *w, unsigned indent,
                         size_t nparts, const char *where)
 {
 	struct cmr_buf loc = CMR_BUF_INIT;
-	size_t i, shown = 0, plen = strlen(s->name);
+	size_t i;
+	size_t shown = 0;
+	size_t plen = strlen(s->name);
 	int error = 0;
 
 	for (i = 0; i < s->groups.len; i++) {
@@ -859,7 +882,9 @@ done:
 static void write_overrides(struct writer *w, unsigned indent,
                             const struct cmr_service *s)
 {
-	size_t i, j, roles = 0;
+	size_t i;
+	size_t j;
+	size_t roles = 0;
 
 	for (i = 0; i < s->roles.len; i++) {
 		const struct cmr_role *r = s->roles.items[i];
@@ -936,7 +961,9 @@ done:
 static int write_parcels(struct writer *w, unsigned indent,
                          const struct cmr_cluster *c)
 {
-	size_t i, active = 0, other = 0;
+	size_t i;
+	size_t active = 0;
+	size_t other = 0;
 	int error;
 
 	for (i = 0; i < c->parcels.len; i++) {
@@ -982,7 +1009,9 @@ static int write_parcels(struct writer *w, unsigned indent,
 
 static int write_clusters(struct writer *w, const struct cmr_state *live)
 {
-	size_t i, j, shown = 0;
+	size_t i;
+	size_t j;
+	size_t shown = 0;
 	int error;
 
 	for (i = 0; i < live->clusters.len; i++) {
@@ -1052,7 +1081,9 @@ static int write_manager(struct writer *w, const struct cmr_state *live)
 static void write_header(struct writer *w, const struct cmr_state *live)
 {
 	struct cmr_buf *b = w->out;
-	const char *url = w->opt->cm_url, *at, *scheme;
+	const char *url = w->opt->cm_url;
+	const char *at;
+	const char *scheme;
 	size_t i;
 
 	cmr_buf_adds(b,

@@ -30,17 +30,30 @@ if [ ! -f "$build/compile_commands.json" ]; then
 fi
 
 files='
+cmd/cmrecon/cmd_export.c
 cmd/cmrecon/cmd_plan.c
 cmd/cmrecon/cmd_show.c
+cmd/cmrecon/cmd_unlock.c
 cmd/cmrecon/cmd_validate.c
 cmd/cmrecon/main.c
+cmd/cmrecon/report.c
 cmd/cmrecon/session.c
+cmd/cmsim/api.c
+cmd/cmsim/catalog.c
+cmd/cmsim/command.c
+cmd/cmsim/fault.c
+cmd/cmsim/main.c
+cmd/cmsim/parcel.c
+cmd/cmsim/render.c
+cmd/cmsim/server.c
+cmd/cmsim/state.c
 cmd/cmsim/util.c
 lib/api/build.c
 lib/api/client.c
 lib/api/decode.c
 lib/api/json.c
 lib/api/read.c
+lib/api/write.c
 lib/base/alloc.c
 lib/base/arena.c
 lib/base/buf.c
@@ -66,6 +79,7 @@ lib/plan/names.c
 lib/plan/plan.c
 lib/plan/planfile.c
 lib/render/diff.c
+lib/render/export.c
 lib/render/render.c
 '
 if [ $# -gt 0 ]; then
