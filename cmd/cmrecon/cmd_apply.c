@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +59,19 @@ struct apply_args {
 	struct arg_list files;
 };
 
-static volatile sig_atomic_t got_sigint;
+/* Set by the SIGINT handler, read by the executor's threads: a lock-free
+ * atomic, which (unlike volatile sig_atomic_t) may be shared by threads. */
+static atomic_int got_sigint;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "a signal handler may only store to a lock-free atomic");
 
 static void on_sigint(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	got_sigint = 1;
+	errno = saved;
 }
 
 static int need_value(int *i, int argc, char **argv, const char **out)
@@ -173,9 +181,11 @@ static void on_event(const struct cmr_exec_event *ev, void *ud)
 		return;
 	}
 	if (ev->kind == CMR_EXEC_EV_WAIT && p->tty && p->g->verbosity >= 0) {
-		/* A live status line, overwritten by the next event. */
+		/* A live status line, overwritten by the next event; with
+		 * several clusters at once, it names the cluster. */
 		cmr_format_duration(el, sizeof(el), ev->elapsed_ms);
-		fprintf(stderr, "\r\033[K[%6s] %.140s", el, ev->message);
+		fprintf(stderr, "\r\033[K[%6s] %.60s%s%.120s", el, ev->target,
+		        ev->target[0] ? ": " : "", ev->message);
 		fflush(stderr);
 		p->live_line = true;
 		return;

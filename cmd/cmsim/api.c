@@ -304,15 +304,37 @@ static void h_clusters(struct cmsim_req *r)
 	size_t i;
 	size_t n = arr ? json_object_array_length(arr) : 0;
 
+	const char *type = query(r, "clusterType");
+	bool any = false;
+	bool compute = false;
+
 	if (!view_of(r, CMSIM_VIEW_SUMMARY, &view)) {
 		json_object_put(out);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		json_object_array_add(
-		        out, cmsim_render_cluster(
-		                     r->sim, json_object_array_get_idx(arr, i),
-		                     r->ver));
+	/* v32+: base (the default), compute or any. */
+	if (type && *type && r->ver >= 32) {
+		any = cmsim_streq_ci(type, "any");
+		compute = cmsim_streq_ci(type, "compute");
+		if (!any && !compute && !cmsim_streq_ci(type, "base")) {
+			json_object_put(out);
+			cmsim_req_error(r, 400,
+			                "Illegal clusterType='%s'. Supported "
+			                "types: base, compute, any",
+			                type);
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(arr, i);
+		bool is_compute =
+		        strcmp(cmsim_cluster_type(c), "COMPUTE_CLUSTER") == 0;
+
+		if (!any && is_compute != compute)
+			continue;
+		json_object_array_add(out,
+		                      cmsim_render_cluster(r->sim, c, r->ver));
+	}
 	ok(r, list_of(out));
 }
 

@@ -97,6 +97,14 @@ static const char *entity_status(const char *state, const char *health)
 	return "UNKNOWN_HEALTH";
 }
 
+const char *cmsim_cluster_type(struct json_object *c)
+{
+	const char *t = cmsim_jstr(c, "clusterType");
+
+	return t && strcmp(t, "COMPUTE_CLUSTER") == 0 ? "COMPUTE_CLUSTER"
+	                                              : "BASE_CLUSTER";
+}
+
 struct json_object *cmsim_render_cluster(struct cmsim *sim,
                                          struct json_object *c, int ver)
 {
@@ -119,7 +127,8 @@ struct json_object *cmsim_render_cluster(struct cmsim *sim,
 	cmsim_jset_str(o, "hostsUrl", url.ptr);
 	cmsim_jset_str(o, "entityStatus", "GOOD_HEALTH");
 	cmsim_jcopy(o, c, "uuid");
-	cmsim_jset_str(o, "clusterType", "BASE_CLUSTER");
+	if (ver >= 32)
+		cmsim_jset_str(o, "clusterType", cmsim_cluster_type(c));
 	if (ver >= 41)
 		json_object_object_add(o, "tags", tags_of(c));
 	cmr_buf_release(&url);
@@ -679,7 +688,9 @@ struct json_object *cmsim_render_deployment(struct cmsim *sim, int ver,
 		json_object_object_add(co, "services", svcs);
 		json_object_object_add(co, "parcels", export_parcels(c));
 		cmsim_jcopy(co, c, "uuid");
-		cmsim_jset_str(co, "clusterType", "BASE_CLUSTER");
+		if (ver >= 32)
+			cmsim_jset_str(co, "clusterType",
+			               cmsim_cluster_type(c));
 		if (ver >= 41 &&
 		    json_object_array_length(cmsim_jarr(c, "tags")))
 			json_object_object_add(co, "tags", tags_of(c));

@@ -396,6 +396,8 @@ enum cmsim_view {
 };
 
 /* All render functions return a new object owned by the caller. */
+/* "COMPUTE_CLUSTER" when the seed says so, else "BASE_CLUSTER". */
+const char *cmsim_cluster_type(struct json_object *c);
 struct json_object *cmsim_render_cluster(struct cmsim *sim,
                                          struct json_object *c, int ver);
 struct json_object *cmsim_render_service(struct cmsim *sim,

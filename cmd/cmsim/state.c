@@ -681,6 +681,26 @@ static int check_service(struct json_object *svc, const char *where,
 	return 0;
 }
 
+/* clusterType, when given, is one of CM's two values. */
+static int check_cluster_type(struct json_object *c, const char *where,
+                              struct cmr_error *err)
+{
+	struct json_object *t = cmsim_jget(c, "clusterType");
+	const char *v;
+
+	if (!t || json_object_is_type(t, json_type_null))
+		return 0;
+	v = json_object_is_type(t, json_type_string) ? json_object_get_string(t)
+	                                             : NULL;
+	if (v && (strcmp(v, "BASE_CLUSTER") == 0 ||
+	          strcmp(v, "COMPUTE_CLUSTER") == 0))
+		return 0;
+	return cmr_error_set(err, CMR_EINVAL,
+	                     "seed: %s.clusterType must be BASE_CLUSTER or "
+	                     "COMPUTE_CLUSTER",
+	                     where);
+}
+
 static int check_seed(struct json_object *seed, struct cmr_error *err)
 {
 	struct json_object *clusters = cmsim_jget(seed, "clusters");
@@ -719,7 +739,8 @@ static int check_seed(struct json_object *seed, struct cmr_error *err)
 		size_t m;
 
 		snprintf(where, sizeof(where), "clusters[%zu]", i);
-		if (check_objects(c, "services", where, err) < 0 ||
+		if (check_cluster_type(c, where, err) < 0 ||
+		    check_objects(c, "services", where, err) < 0 ||
 		    check_objects(c, "parcels", where, err) < 0)
 			return CMR_EINVAL;
 		m = svcs && json_object_is_type(svcs, json_type_array)

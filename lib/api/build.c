@@ -54,6 +54,13 @@ static void cluster_path(struct cmr_buf *out, unsigned version,
 	seg(out, cluster);
 }
 
+int cmr_api_build_cluster(struct cmr_buf *out, unsigned version,
+                          const char *cluster)
+{
+	cluster_path(out, version, cluster);
+	return cmr_buf_error(out);
+}
+
 int cmr_api_build_services(struct cmr_buf *out, unsigned version,
                            const char *cluster)
 {

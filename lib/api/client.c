@@ -11,6 +11,7 @@
  */
 #include "cmr/client.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,6 +72,28 @@ int cmr_client_new_take(struct cmr_client **out, struct cmr_transport *t,
                         struct cmr_error *err)
 {
 	return make(out, t, true, opts, err);
+}
+
+int cmr_client_dup(struct cmr_client **out, const struct cmr_client *c,
+                   struct cmr_error *err)
+{
+	struct cmr_transport *t = NULL;
+	struct cmr_client *nc = NULL;
+	struct cmr_client_options o;
+	int error;
+
+	*out = NULL;
+	if ((error = cmr_transport_clone(&t, c->transport, err)) < 0)
+		return error;
+	memset(&o, 0, sizeof(o));
+	o.logger = c->logger;
+	if ((error = make(&nc, t, true, &o, err)) < 0)
+		return error;
+	assert(nc != NULL); /* make() succeeded with a transport */
+	nc->version = c->version;
+	nc->pinned = c->pinned;
+	*out = nc;
+	return 0;
 }
 
 void cmr_client_free(struct cmr_client *c)

@@ -50,8 +50,11 @@ struct cmr_clock *cmr_clock_system(void)
 	return &system_clock;
 }
 
-/* xorshift64*, seeded lazily: enough spread for retry jitter. */
-static uint64_t jitter_state;
+/*
+ * xorshift64*, seeded lazily: enough spread for retry jitter.  One state
+ * per thread (the executor's cluster lanes poll from several threads).
+ */
+static _Thread_local uint64_t jitter_state;
 
 uint64_t cmr_jitter_rand(uint64_t n)
 {
@@ -64,7 +67,9 @@ uint64_t cmr_jitter_rand(uint64_t n)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		jitter_state = ((uint64_t)ts.tv_nsec << 20) ^
-		               (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
+		               (uint64_t)ts.tv_sec ^
+		               ((uint64_t)getpid() << 40) ^
+		               (uint64_t)(uintptr_t)&jitter_state;
 		if (jitter_state == 0)
 			jitter_state = 0x9e3779b97f4a7c15ULL;
 	}

@@ -108,6 +108,8 @@ const char *cmr_code_name(int code)
 		return "EREFUSED";
 	case CMR_EINTR:
 		return "EINTR";
+	case CMR_ENOTSUP:
+		return "ENOTSUP";
 	default:
 		return "UNKNOWN";
 	}

@@ -4,11 +4,13 @@
  * The order is DESIGN.md's:
  *
  *   lock -> CM settings -> refreshParcelRepos -> start parcel downloads ->
- *   service and role config group settings -> read back every scope ->
- *   finish download + distribution -> activation (and downward steps) ->
- *   refresh STALE_REFRESHABLE roles -> deploy stale client configs ->
- *   restarts, one service at a time in dependency order, health-gated ->
- *   unlock -> read live again, plan again: converged?
+ *   management service settings -> then per cluster (lanes.c: independent
+ *   clusters at the same time): service and role config group settings,
+ *   each read back -> finish download + distribution -> activation (and
+ *   downward steps) -> refresh STALE_REFRESHABLE roles -> deploy stale
+ *   client configs -> restarts, one service at a time in dependency order,
+ *   health-gated -> and once every lane is done: unlock -> read live
+ *   again, plan again: converged?
  *
  * Restarts act on what CM reports after the writes (the services are read
  * again), not on what the plan predicted: the plan's restart list only
@@ -135,10 +137,17 @@ void run_emit(struct run *r, enum cmr_exec_event_kind kind, const char *phase,
 	ev.elapsed_ms = r->clock->now_ms(r->clock) - r->start;
 	cmr_log(r->opt->logger, CMR_LOG_DEBUG, "exec", "%s %s %s: %s",
 	        cmr_exec_event_name(kind), phase, ev.target, msg);
+	lanes_lock(r);
 	if (kind != CMR_EXEC_EV_WAIT)
 		journal_line(r, &ev);
 	if (r->opt->progress)
 		r->opt->progress(&ev, r->opt->progress_ud);
+	lanes_unlock(r);
+}
+
+bool run_in_lane(const struct run *r, const char *cluster)
+{
+	return !r->cluster || (cluster && strcmp(cluster, r->cluster) == 0);
 }
 
 static bool interrupted(struct run *r)
@@ -152,11 +161,14 @@ static bool interrupted(struct run *r)
 
 static int stop_if_interrupted(struct run *r, struct cmr_error *err)
 {
-	if (!interrupted(r))
-		return 0;
-	return cmr_error_set(err, CMR_EINTR,
-	                     "interrupted: no new step was started; commands "
-	                     "already running in CM keep running");
+	if (interrupted(r))
+		return cmr_error_set(err, CMR_EINTR,
+		                     "interrupted: no new step was started; "
+		                     "commands already running in CM keep "
+		                     "running");
+	if (lanes_sibling_failed(r, err))
+		return CMR_EINTR;
+	return 0;
 }
 
 /* The waiter's tick: renew the lock, notice Ctrl-C. */
@@ -165,7 +177,8 @@ static int tick(const char *what, void *ud)
 	struct run *r = ud;
 
 	lock_renew(r);
-	run_emit(r, CMR_EXEC_EV_WAIT, "wait", "", -1, "waiting: %s", what);
+	run_emit(r, CMR_EXEC_EV_WAIT, "wait", r->cluster ? r->cluster : "", -1,
+	         "waiting: %s", what);
 	return interrupted(r) ? 1 : 0;
 }
 
@@ -686,7 +699,8 @@ static int write_scopes(struct run *r, enum cmr_scope_kind lo,
 		char tgt[512];
 		size_t n = 0, j;
 
-		if (s->kind < lo || s->kind > hi)
+		if (s->kind < lo || s->kind > hi ||
+		    (s->cluster && !run_in_lane(r, s->cluster)))
 			continue;
 		if ((error = stop_if_interrupted(r, err)) < 0)
 			break;
@@ -958,6 +972,8 @@ static int parcels_run(struct run *r, bool early, struct cmr_error *err)
 	for (i = 0; i < r->plan->parcels.len; i++) {
 		const struct cmr_parcel_change *pc = r->plan->parcels.items[i];
 
+		if (!run_in_lane(r, pc->cluster))
+			continue;
 		for (k = 0; k < pc->nsteps; k++) {
 			if (early_step(pc->steps[k]) != early)
 				continue;
@@ -1014,6 +1030,8 @@ static int read_services(struct cmr_state **out, struct run *r,
 		const char *name = r->plan->clusters.items[i];
 		struct cmr_cluster *c = NULL;
 
+		if (!run_in_lane(r, name))
+			continue;
 		cmr_buf_reset(&url);
 		if ((error = cmr_state_add_cluster(&c, st, name, err)) < 0)
 			goto done;
@@ -1386,6 +1404,41 @@ done:
 	return error;
 }
 
+/*
+ * One cluster's lane (or every cluster, when r->cluster is NULL): the
+ * cluster's settings, download and distribution to the end, then
+ * activation, then refresh, client configuration and restarts of what
+ * CM reports stale.
+ */
+int run_cluster_steps(struct run *r, struct cmr_error *err)
+{
+	int error;
+
+	if ((error = write_scopes(r, CMR_SCOPE_SERVICE, CMR_SCOPE_GROUP, err)) <
+	            0 ||
+	    (error = parcels_run(r, true, err)) < 0 ||
+	    (error = parcels_run(r, false, err)) < 0)
+		return error;
+	return stale_services(r, err);
+}
+
+void report_add(struct cmr_exec_report *to, const struct cmr_exec_report *from)
+{
+	to->writes += from->writes;
+	to->settings += from->settings;
+	to->secrets += from->secrets;
+	to->secret_records += from->secret_records;
+	to->commands += from->commands;
+	to->parcel_steps += from->parcel_steps;
+	to->refreshed += from->refreshed;
+	to->client_configs += from->client_configs;
+	to->restarted += from->restarted;
+	to->maintenance += from->maintenance;
+	to->stopped += from->stopped;
+	to->deferred += from->deferred;
+	to->interrupted = to->interrupted || from->interrupted;
+}
+
 /* ----------------------------------------------------------------------
  * Verify
  */
@@ -1515,7 +1568,8 @@ int cmr_exec_apply(struct cmr_exec_report *out, const struct cmr_plan *plan,
 	r.opt = opt;
 	r.rep = &rep;
 	r.journal_fd = -1;
-	r.local_lock_fd = -1;
+	r.lk = &r.lk_own;
+	r.lk->local_fd = -1;
 	r.clock = opt->clock ? opt->clock : cmr_clock_system();
 	r.start = r.clock->now_ms(r.clock);
 	r.w.client = c;
@@ -1560,17 +1614,14 @@ int cmr_exec_apply(struct cmr_exec_report *out, const struct cmr_plan *plan,
 		if (error < 0)
 			goto done;
 	}
-	/* 2. Downloads start early; 3. the other settings meanwhile. */
+	/* 2. Downloads start early; 3. the other settings meanwhile: the
+	 * management service's here, each cluster's in its lane. */
 	if ((error = parcels_start_downloads(&r, err)) < 0 ||
-	    (error = write_scopes(&r, CMR_SCOPE_MGMT, CMR_SCOPE_GROUP, err)) <
-	            0)
+	    (error = write_scopes(&r, CMR_SCOPE_MGMT, CMR_SCOPE_MGMT_GROUP,
+	                          err)) < 0)
 		goto done;
-	/* 4. Download and distribution to the end, then activation. */
-	if ((error = parcels_run(&r, true, err)) < 0 ||
-	    (error = parcels_run(&r, false, err)) < 0)
-		goto done;
-	/* 5. Refresh, client configuration, restarts of what is stale. */
-	if ((error = stale_services(&r, err)) < 0)
+	/* 4. and 5., per cluster, independent clusters at the same time. */
+	if ((error = lanes_run(&r, err)) < 0)
 		goto done;
 	lock_release(&r);
 	/* 6. Did CM converge? */

@@ -91,7 +91,7 @@ static void make_value(struct run *r, char *out, size_t cap)
 	         r->opt->holder ? r->opt->holder : "cmrecon",
 	         r->opt->host ? r->opt->host : "unknown",
 	         r->plan->plan_id ? r->plan->plan_id : "-", created, expires);
-	r->lock_renew_at = now + ttl(r) / 3;
+	r->lk->renew_at = now + ttl(r) / 3;
 }
 
 /* PUT or DELETE of one tag on one cluster. */
@@ -245,12 +245,12 @@ static int local_lock(struct run *r, struct cmr_error *err)
 		                      path.ptr, holder[0] ? holder : "unknown");
 		goto done;
 	}
-	make_value(r, r->lock_value, sizeof(r->lock_value));
+	make_value(r, r->lk->value, sizeof(r->lk->value));
 	if (ftruncate(fd, 0) == 0 &&
-	    pwrite(fd, r->lock_value, strlen(r->lock_value), 0) < 0)
+	    pwrite(fd, r->lk->value, strlen(r->lk->value), 0) < 0)
 		cmr_log(r->opt->logger, CMR_LOG_DEBUG, "exec",
 		        "cannot write the local lock's holder");
-	r->local_lock_fd = fd;
+	r->lk->local_fd = fd;
 	fd = -1;
 	run_emit(r, CMR_EXEC_EV_WARN, "lock", "", -1,
 	         "API v%u has no entity tags: the lock is a local file and "
@@ -284,13 +284,13 @@ int lock_acquire(struct run *r, struct cmr_error *err)
 	snprintf(r->rep->lock_id, sizeof(r->rep->lock_id),
 	         "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
 	         rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	snprintf(r->lock_name, sizeof(r->lock_name), LOCK_PREFIX "%s",
+	snprintf(r->lk->name, sizeof(r->lk->name), LOCK_PREFIX "%s",
 	         r->rep->lock_id);
-	make_value(r, r->lock_value, sizeof(r->lock_value));
-	r->locked = true; /* from here on, release deletes what was put */
+	make_value(r, r->lk->value, sizeof(r->lk->value));
+	r->lk->locked = true; /* from here on, release deletes what was put */
 	for (i = 0; i < p->clusters.len; i++) {
-		error = tag_call(r, "PUT", p->clusters.items[i], r->lock_name,
-		                 r->lock_value, err);
+		error = tag_call(r, "PUT", p->clusters.items[i], r->lk->name,
+		                 r->lk->value, err);
 		if (error < 0)
 			return error;
 	}
@@ -315,7 +315,7 @@ int lock_acquire(struct run *r, struct cmr_error *err)
 		winner(wname, sizeof(wname), wvalue, sizeof(wvalue), c,
 		       now_iso);
 		cmr_state_free(st);
-		if (wname[0] && strcmp(wname, r->lock_name) != 0) {
+		if (wname[0] && strcmp(wname, r->lk->name) != 0) {
 			field(holder, sizeof(holder), wvalue, "holder");
 			field(created, sizeof(created), wvalue, "created");
 			return cmr_error_set(
@@ -343,49 +343,53 @@ void lock_renew(struct run *r)
 	char old[512];
 	size_t i;
 
-	if (!r->locked || wall(r) < r->lock_renew_at)
+	/* Lanes share the lock: one renews it, through its own client. */
+	lanes_lock(r);
+	if (!r->lk->locked || wall(r) < r->lk->renew_at) {
+		lanes_unlock(r);
 		return;
-	snprintf(old, sizeof(old), "%s", r->lock_value);
-	make_value(r, r->lock_value, sizeof(r->lock_value));
+	}
+	snprintf(old, sizeof(old), "%s", r->lk->value);
+	make_value(r, r->lk->value, sizeof(r->lk->value));
 	for (i = 0; i < r->plan->clusters.len; i++) {
 		const char *cl = r->plan->clusters.items[i];
 
 		/* PUT replaces the value where CM keeps one value per name;
 		 * where it keeps several, the old one is deleted. */
-		if (tag_call(r, "PUT", cl, r->lock_name, r->lock_value, NULL) <
+		if (tag_call(r, "PUT", cl, r->lk->name, r->lk->value, NULL) <
 		    0) {
 			cmr_log(r->opt->logger, CMR_LOG_WARN, "exec",
 			        "could not renew the lock on '%s'", cl);
 			continue;
 		}
-		if (strcmp(old, r->lock_value) != 0)
-			(void)tag_call(r, "DELETE", cl, r->lock_name, old,
-			               NULL);
+		if (strcmp(old, r->lk->value) != 0)
+			(void)tag_call(r, "DELETE", cl, r->lk->name, old, NULL);
 	}
+	lanes_unlock(r);
 }
 
 void lock_release(struct run *r)
 {
 	size_t i;
 
-	if (r->local_lock_fd >= 0) {
-		close(r->local_lock_fd); /* drops the record lock */
-		r->local_lock_fd = -1;
+	if (r->lk->local_fd >= 0) {
+		close(r->lk->local_fd); /* drops the record lock */
+		r->lk->local_fd = -1;
 	}
-	if (!r->locked)
+	if (!r->lk->locked)
 		return;
 	for (i = 0; i < r->plan->clusters.len; i++) {
 		struct cmr_error e = CMR_ERROR_INIT;
 
 		if (tag_call(r, "DELETE", r->plan->clusters.items[i],
-		             r->lock_name, NULL, &e) < 0)
+		             r->lk->name, NULL, &e) < 0)
 			run_emit(r, CMR_EXEC_EV_WARN, "lock",
 			         r->plan->clusters.items[i], -1,
 			         "could not release lock %s: %s; run "
 			         "`cmrecon unlock` once it is reachable",
 			         r->rep->lock_id, e.msg);
 	}
-	r->locked = false;
+	r->lk->locked = false;
 }
 
 int cmr_exec_unlock(struct cmr_client *c, const char *cluster, const char *id,
@@ -402,7 +406,8 @@ int cmr_exec_unlock(struct cmr_client *c, const char *cluster, const char *id,
 	memset(&r, 0, sizeof(r));
 	memset(&opt, 0, sizeof(opt));
 	memset(&rep, 0, sizeof(rep));
-	r.local_lock_fd = -1;
+	r.lk = &r.lk_own;
+	r.lk->local_fd = -1;
 	r.c = c;
 	r.opt = &opt;
 	r.rep = &rep;

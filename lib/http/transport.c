@@ -67,3 +67,13 @@ void cmr_transport_free(struct cmr_transport *t)
 	if (t != NULL && t->ops != NULL && t->ops->free != NULL)
 		t->ops->free(t);
 }
+
+int cmr_transport_clone(struct cmr_transport **out, struct cmr_transport *t,
+                        struct cmr_error *err)
+{
+	*out = NULL;
+	if (t == NULL || t->ops == NULL || t->ops->clone == NULL)
+		return cmr_error_set(err, CMR_ENOTSUP,
+		                     "this transport cannot be cloned");
+	return t->ops->clone(out, t, err);
+}

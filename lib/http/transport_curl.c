@@ -80,6 +80,7 @@ struct curl_transport {
 	char *ca_file;
 	char *user_agent;
 	bool insecure;
+	bool allow_insecure_http;
 	bool have_session;    /* CM gave a cookie: send it instead of Basic */
 	bool basic_always;    /* the cookie never worked: stop relying on it */
 	unsigned cookie_401s; /* 401s to the cookie since it last worked */
@@ -92,7 +93,7 @@ struct curl_transport {
 	size_t max_body;
 	const struct cmr_logger *log;
 	struct cmr_clock *clock;
-	volatile sig_atomic_t *interrupted;
+	atomic_int *interrupted;
 };
 
 /* ----------------------------------------------------------------------
@@ -1010,9 +1011,14 @@ static void curl_transport_free(struct cmr_transport *base)
 	cmr_free(t);
 }
 
+static int curl_transport_clone(struct cmr_transport **out,
+                                struct cmr_transport *base,
+                                struct cmr_error *err);
+
 static const struct cmr_transport_ops curl_ops = {
 	curl_send_all,
 	curl_transport_free,
+	curl_transport_clone,
 };
 
 static int64_t or_default(int64_t v, int64_t dflt)
@@ -1114,6 +1120,7 @@ int cmr_http_transport_new(struct cmr_transport **out,
 		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
 	t->base.ops = &curl_ops;
 	t->insecure = opts->insecure;
+	t->allow_insecure_http = opts->allow_insecure_http;
 	t->log = opts->logger;
 	t->clock = opts->clock ? opts->clock : cmr_clock_system();
 	t->interrupted = opts->interrupted;
@@ -1138,4 +1145,38 @@ int cmr_http_transport_new(struct cmr_transport **out,
 done:
 	curl_transport_free(t ? &t->base : NULL);
 	return error;
+}
+
+/*
+ * The same options again (the strings are copied once more by
+ * cmr_http_transport_new); the session cookie is not shared: the clone
+ * signs in on its first request.
+ */
+static int curl_transport_clone(struct cmr_transport **out,
+                                struct cmr_transport *base,
+                                struct cmr_error *err)
+{
+	const struct curl_transport *t =
+	        cmr_container_of(base, struct curl_transport, base);
+	struct cmr_http_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.base_url = t->base_url;
+	o.username = t->username;
+	o.password = t->password;
+	o.ca_file = t->ca_file;
+	o.insecure = t->insecure;
+	o.allow_insecure_http = t->allow_insecure_http;
+	o.connect_timeout_ms = t->connect_timeout_ms;
+	o.request_timeout_ms = t->request_timeout_ms;
+	o.retry_deadline_ms = t->retry_deadline_ms;
+	o.backoff_initial_ms = t->backoff_initial_ms;
+	o.backoff_max_ms = t->backoff_max_ms;
+	o.max_body = t->max_body;
+	o.max_connections = (unsigned)t->max_conns;
+	o.user_agent = t->user_agent;
+	o.logger = t->log;
+	o.clock = t->clock;
+	o.interrupted = t->interrupted;
+	return cmr_http_transport_new(out, &o, err);
 }

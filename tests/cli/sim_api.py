@@ -568,6 +568,56 @@ def hostile_inputs_get_errors_not_crashes():
         expect(s == 200, "still serving after all that")
 
 
+@test
+def compute_clusters_and_the_cluster_type_filter():
+    import json
+    import subprocess
+    import tempfile
+    from cmsim import DEMO_SEED
+    with open(DEMO_SEED) as f:
+        seed = json.load(f)
+    compute = {"name": "Compute 1", "displayName": "Compute 1",
+               "version": "CDH7", "fullVersion": "7.1.9",
+               "clusterType": "COMPUTE_CLUSTER", "services": [],
+               "parcels": []}
+    seed["clusters"].append(compute)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "seed.json")
+        with open(path, "w") as f:
+            json.dump(seed, f)
+        with Cmsim(args=STOPPED, seed=path) as sim:
+            s, c = sim.get("/clusters/" + quote("Compute 1"))
+            expect(s == 200 and c["clusterType"] == "COMPUTE_CLUSTER", c)
+            s, c = sim.get(C)
+            expect(c["clusterType"] == "BASE_CLUSTER", c)
+            names = {}
+            for q in (None, "base", "compute", "any", "ANY"):
+                s, b = sim.get("/clusters",
+                               query={"clusterType": q} if q else None)
+                expect(s == 200, b)
+                names[q] = sorted(x["name"] for x in b["items"])
+            # CM's default is base clusters only (FACTS: since v32)
+            expect(names[None] == ["Cluster 1"], names)
+            expect(names["base"] == ["Cluster 1"], names)
+            expect(names["compute"] == ["Compute 1"], names)
+            expect(names["any"] == ["Cluster 1", "Compute 1"], names)
+            expect(names["ANY"] == names["any"], names)
+            s, b = sim.get("/clusters", query={"clusterType": "edge"})
+            expect(s == 400 and "clusterType" in b["message"], b)
+            s, d2 = sim.get("/cm/deployment")
+            types = {x["name"]: x["clusterType"] for x in d2["clusters"]}
+            expect(types == {"Cluster 1": "BASE_CLUSTER",
+                             "Compute 1": "COMPUTE_CLUSTER"}, types)
+        compute["clusterType"] = "EDGE_CLUSTER"
+        with open(path, "w") as f:
+            json.dump(seed, f)
+        p = subprocess.run([os.environ.get("CMSIM", "cmsim"), "--seed", path,
+                            "--listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=30)
+        expect(p.returncode != 0 and "clusters[1].clusterType" in p.stderr,
+               p.stderr)
+
+
 def main():
     failed = 0
     only = sys.argv[1:]

@@ -431,8 +431,8 @@ static void fake_free(struct cmr_transport *t)
 }
 
 static const struct cmr_transport_ops fake_ops = {
-	fake_send_all,
-	fake_free,
+	fake_send_all, fake_free,
+	NULL, /* no clone: executor lanes run one after the other */
 };
 
 struct cmr_fake_transport *cmr_fake_transport_new(void)

@@ -92,6 +92,10 @@ static void test_api_decode__builds_paths(void **state)
 	assert_string_equal(fx->buf.ptr,
 	                    "/api/v45/cm/deployment?view=export_redacted");
 	cmr_buf_reset(&fx->buf);
+	assert_cmr_ok(cmr_api_build_cluster(&fx->buf, 45, "Compute 1"),
+	              &fx->err);
+	assert_string_equal(fx->buf.ptr, "/api/v45/clusters/Compute%201");
+	cmr_buf_reset(&fx->buf);
 	assert_cmr_ok(cmr_api_build_services(&fx->buf, 41, "Cluster 1"),
 	              &fx->err);
 	assert_string_equal(fx->buf.ptr,
@@ -474,6 +478,47 @@ static void test_api_decode__services(void **state)
 	assert_int_equal(s->health, CMR_HEALTH_DISABLED);
 	assert_int_equal(s->client_config_staleness, CMR_STALE_REFRESHABLE);
 	assert_true(s->maintenance_mode);
+}
+
+/* GET /clusters/C: a compute cluster is told from a base cluster; a
+ * cluster from before v32 (no clusterType) is a base cluster. */
+static void test_api_decode__cluster_type(void **state)
+{
+	struct fixture *fx = *state;
+	static const char compute[] =
+	        "{\"name\":\"Compute 1\",\"displayName\":\"Compute 1\","
+	        "\"version\":\"CDH7\",\"fullVersion\":\"7.1.9\","
+	        "\"clusterType\":\"COMPUTE_CLUSTER\",\"dataContextRefs\":"
+	        "[{\"name\":\"dc1\"}],\"tags\":[]}";
+	static const char base[] = "{\"name\":\"Cluster 1\","
+	                           "\"clusterType\":\"BASE_CLUSTER\"}";
+	static const char old[] = "{\"name\":\"Cluster 1\",\"version\":"
+	                          "\"CDH5\"}";
+	bool is = false;
+
+	assert_cmr_ok(cmr_api_decode_cluster_type(&is, "c", compute,
+	                                          strlen(compute), &fx->err),
+	              &fx->err);
+	assert_true(is);
+	assert_cmr_ok(cmr_api_decode_cluster_type(&is, "c", base, strlen(base),
+	                                          &fx->err),
+	              &fx->err);
+	assert_false(is);
+	assert_cmr_ok(cmr_api_decode_cluster_type(&is, "c", old, strlen(old),
+	                                          &fx->err),
+	              &fx->err);
+	assert_false(is);
+	assert_cmr_fails_with(CMR_EINVAL,
+	                      cmr_api_decode_cluster_type(&is, "c",
+	                                                  "{\"clusterType\":7}",
+	                                                  17, &fx->err),
+	                      &fx->err);
+	assert_non_null(strstr(fx->err.msg, "clusterType"));
+	cmr_error_clear(&fx->err);
+	assert_cmr_fails_with(
+	        CMR_EINVAL,
+	        cmr_api_decode_cluster_type(&is, "c", "[]", 2, &fx->err),
+	        &fx->err);
 }
 
 /* A real GET of one service (v14), wrapped as a list, decodes. */
@@ -927,6 +972,7 @@ int main(void)
 		T(test_api_decode__builds_paths),
 		T(test_api_decode__scope_keys),
 		T(test_api_decode__version_real_body),
+		T(test_api_decode__cluster_type),
 		T(test_api_decode__version_forms),
 		T(test_api_decode__cm_version_real),
 		T(test_api_decode__deployment),

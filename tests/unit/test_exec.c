@@ -540,6 +540,132 @@ static void test_exec__apply_order(void **state)
 	cmr_plan_free(plan);
 }
 
+/* Cluster N: an hdfsN setting and its restart. */
+static void add_cluster(struct cmr_plan *p, const char *cluster,
+                        const char *service)
+{
+	struct cmr_scope_change *s = cmr_arena_alloc(&p->arena, sizeof(*s));
+	struct cmr_restart *rs = cmr_arena_alloc(&p->arena, sizeof(*rs));
+
+	assert_non_null(s);
+	assert_non_null(rs);
+	assert_int_equal(cmr_vec_push(&p->clusters, cluster), 0);
+	s->kind = CMR_SCOPE_SERVICE;
+	s->cluster = cluster;
+	s->service = service;
+	s->service_type = "HDFS";
+	assert_int_equal(
+	        cmr_vec_push(&s->changes, change(p, "dfs_replication", "2")),
+	        0);
+	assert_int_equal(cmr_vec_push(&p->scopes, s), 0);
+	rs->cluster = cluster;
+	rs->service = service;
+	rs->service_type = "HDFS";
+	rs->action = CMR_ACTION_RESTART;
+	rs->reasons = CMR_REASON_SETTINGS;
+	assert_int_equal(cmr_vec_push(&p->restarts, rs), 0);
+}
+
+#define C2    V "/clusters/Cluster%202"
+#define HDFS2 C2 "/services/hdfs2"
+#define STALE2                                                                \
+	"{\"items\":[{\"name\":\"hdfs2\",\"type\":\"HDFS\",\"serviceState\":" \
+	"\"STARTED\",\"configStalenessStatus\":\"STALE\","                    \
+	"\"clientConfigStalenessStatus\":\"FRESH\",\"healthSummary\":"        \
+	"\"GOOD\"}]}"
+
+static void script_cluster2(struct fixture *fx)
+{
+	expect(fx, "PUT", HDFS2 "/config?message=*", 200, "{\"items\":[]}");
+	expect(fx, "GET", HDFS2 "/config", 200,
+	       "{\"items\":[{\"name\":\"dfs_replication\",\"value\":\"2\"}]}");
+	expect(fx, "GET", C2 "/services", 200, STALE2);
+	expect(fx, "GET", HDFS2 "/commands", 200, "{\"items\":[]}");
+	expect(fx, "POST", HDFS2 "/commands/restart", 200,
+	       "{\"id\":43,\"name\":\"Restart\",\"active\":false,"
+	       "\"success\":true}");
+	expect(fx, "GET", V "/commands/43", 200,
+	       "{\"id\":43,\"name\":\"Restart\",\"active\":false,"
+	       "\"success\":true}");
+	expect(fx, "GET", HDFS2, 200,
+	       "{\"name\":\"hdfs2\",\"serviceState\":\"STARTED\","
+	       "\"healthSummary\":\"GOOD\"}");
+}
+
+/*
+ * Two clusters through a transport that cannot be cloned (this fake):
+ * the lanes run one after the other, each cluster's settings, parcels
+ * and restarts together, and the reports add up.
+ */
+static void test_exec__clusters_in_turn_without_clone(void **state)
+{
+	struct fixture *fx = *state;
+	struct cmr_plan *plan = sample_plan();
+	struct cmr_exec_options o;
+	struct cmr_exec_report rep;
+	char buf[512];
+	size_t i, first2 = 0, last1 = 0;
+
+	add_cluster(plan, "Cluster 2", "hdfs2");
+	script_until_restart(fx, true);
+	expect(fx, "POST", HDFS "/commands/restart", 200,
+	       "{\"id\":42,\"name\":\"Restart\",\"active\":true}");
+	expect(fx, "GET", V "/commands/42", 200,
+	       "{\"id\":42,\"name\":\"Restart\",\"active\":false,"
+	       "\"success\":true}");
+	expect(fx, "GET", HDFS, 200,
+	       "{\"name\":\"hdfs\",\"serviceState\":\"STARTED\","
+	       "\"healthSummary\":\"GOOD\"}");
+	script_cluster2(fx);
+	exec_options(&o, fx);
+	assert_cmr_ok(cmr_exec_apply(&rep, plan, fx->client, &o, &fx->err),
+	              &fx->err);
+	for (i = 0; i < cmr_fake_transport_requests(fx->fake); i++) {
+		req(fx, i, buf, sizeof(buf));
+		if (strstr(buf, "Cluster%201"))
+			last1 = i;
+		if (strstr(buf, "Cluster%202") && !first2)
+			first2 = i;
+	}
+	assert_true(first2 > last1);
+	assert_int_equal(rep.writes, 3);
+	assert_int_equal(rep.restarted, 2);
+	assert_int_equal(rep.commands, 2);
+	cmr_plan_free(plan);
+}
+
+/* ... and the first cluster's failure leaves the second untouched. */
+static void test_exec__failed_cluster_stops_the_next(void **state)
+{
+	struct fixture *fx = *state;
+	struct cmr_plan *plan = sample_plan();
+	struct cmr_exec_options o;
+	struct cmr_exec_report rep;
+	char buf[512];
+	size_t i;
+
+	add_cluster(plan, "Cluster 2", "hdfs2");
+	expect(fx, "PUT", V "/cm/config?message=*", 200, "{\"items\":[]}");
+	expect(fx, "GET", V "/cm/config", 200,
+	       "{\"items\":[{\"name\":\"PARCEL_UPDATE_FREQ\",\"value\":"
+	       "\"1\"}]}");
+	expect(fx, "GET", PARCEL, 200, PARCEL_BODY("AVAILABLE_REMOTELY"));
+	expect(fx, "POST", PARCEL "/commands/startDownload", 200,
+	       "{\"active\":false,\"success\":true}");
+	expect(fx, "PUT", HDFS "/config?message=*", 500,
+	       "{\"message\":\"Database is down\"}");
+	exec_options(&o, fx);
+	assert_cmr_fails_with(
+	        CMR_EAPI, cmr_exec_apply(&rep, plan, fx->client, &o, &fx->err),
+	        &fx->err);
+	assert_non_null(strstr(fx->err.msg, "Database is down"));
+	for (i = 0; i < cmr_fake_transport_requests(fx->fake); i++)
+		assert_null(
+		        strstr(req(fx, i, buf, sizeof(buf)), "Cluster%202"));
+	assert_int_equal(rep.restarted, 0);
+	cmr_plan_free(plan);
+}
+
 static void test_exec__lost_answer_is_looked_up(void **state)
 {
 	struct fixture *fx = *state;
@@ -994,6 +1120,8 @@ int main(void)
 		T(test_exec__health_gate),
 		T(test_exec__health_bad_names_checks),
 		T(test_exec__apply_order),
+		T(test_exec__clusters_in_turn_without_clone),
+		T(test_exec__failed_cluster_stops_the_next),
 		T(test_exec__lost_answer_is_looked_up),
 		T(test_exec__running_command_is_waited_on),
 		T(test_exec__ignored_write_fails),

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,7 +497,7 @@ struct fake_clock {
 	int64_t now;
 	int64_t sleeps[64];
 	size_t nsleeps;
-	volatile sig_atomic_t *interrupt_on_sleep; /* plays Ctrl-C */
+	atomic_int *interrupt_on_sleep; /* plays Ctrl-C */
 };
 
 static int64_t fake_now(struct cmr_clock *c)
@@ -891,6 +892,33 @@ static void test_http__basic_then_cookie(void **state)
 	assert_int_equal(server_get(&srv.unauthorized), 0);
 }
 
+/* A clone signs in with the same credentials, on its own connections,
+ * and keeps working after the original is gone. */
+static void test_http__clone_is_independent(void **state)
+{
+	struct fixture *fx = *state;
+	struct cmr_transport *c = NULL;
+	const struct cmr_http_request req = { .method = "GET", .url = "/echo" };
+	struct cmr_http_response r;
+
+	srv.require_auth = true;
+	open_transport(fx);
+	assert_cmr_ok(get(fx, "/echo"), &fx->err);
+	assert_cmr_ok(cmr_transport_clone(&c, fx->t, &fx->err), &fx->err);
+	assert_non_null(c);
+	cmr_transport_free(fx->t);
+	fx->t = NULL;
+	cmr_http_response_init(&r);
+	assert_cmr_ok(cmr_transport_send(c, &req, &r, &fx->err), &fx->err);
+	assert_int_equal(r.status, 200);
+	/* its own session: Basic once more, then the cookie */
+	assert_int_equal(server_get(&srv.basic_requests), 2);
+	assert_int_equal(c->stats.requests, 1);
+	assert_int_equal(c->stats.connects, 1);
+	cmr_http_response_release(&r);
+	cmr_transport_free(c);
+}
+
 static void test_http__reauth_once_on_401(void **state)
 {
 	struct fixture *fx = *state;
@@ -1189,7 +1217,7 @@ static void test_http__timeout_retried_for_get(void **state)
 static void test_http__interrupt_stops_pending_requests(void **state)
 {
 	struct fixture *fx = *state;
-	volatile sig_atomic_t interrupted = 0;
+	atomic_int interrupted = 0;
 
 	srv.script[0] = 503;
 	srv.nscript = 1;
@@ -1399,6 +1427,7 @@ int main(void)
 		T(test_http__max_connections_option),
 		T(test_http__keepalive_reuses_connections),
 		T(test_http__basic_then_cookie),
+		T(test_http__clone_is_independent),
 		T(test_http__reauth_once_on_401),
 		T(test_http__reauth_in_a_wave_counts_once),
 		T(test_http__stops_relying_on_a_refused_cookie),

@@ -82,6 +82,18 @@ int cmr_client_new_take(struct cmr_client **out, struct cmr_transport *t,
                         const struct cmr_client_options *opts,
                         struct cmr_error *err);
 
+/*
+ * A second client to the same CM for another thread: a clone of c's
+ * transport (cmr_transport_clone: own connections, same credentials),
+ * owned by the new client, with c's logger and API version (pinned or
+ * already negotiated).  Call it from the thread that uses c.
+ *
+ * Errors: CMR_ENOTSUP when the transport cannot be cloned; those of
+ * cmr_http_transport_new; CMR_ENOMEM.  No request is sent.
+ */
+int cmr_client_dup(struct cmr_client **out, const struct cmr_client *c,
+                   struct cmr_error *err);
+
 /* Frees the client (and its transport if it owns it).  Accepts NULL. */
 void cmr_client_free(struct cmr_client *c);
 

@@ -30,6 +30,7 @@ enum cmr_code {
 	CMR_ECONFLICT = -8,  /* stale plan, held lock, concurrent change */
 	CMR_EREFUSED = -9,   /* refused by a guard (max-changes, no TTY) */
 	CMR_EINTR = -10,     /* interrupted by the user */
+	CMR_ENOTSUP = -11,   /* the operation is not supported here */
 };
 
 /*

@@ -12,6 +12,12 @@
  * the plan's dependency order, each health-gated -- then read live state
  * again, plan again, and report whether CM converged.
  *
+ * From the service settings to the restarts, each cluster of the plan is a
+ * lane of its own, and independent clusters run at the same time (one
+ * thread and one cloned client each; compute clusters after the base
+ * clusters; the first failure stops every lane from starting a new step).
+ * Progress callbacks then come from several threads, one at a time.
+ *
  * Every wait on CM goes through one waiter (cmr_wait_command,
  * cmr_wait_parcel) with an absolute deadline per kind, capped exponential
  * backoff with jitter (1 s growing to 30 s), all through struct cmr_clock so
@@ -27,6 +33,7 @@
 #define CMR_EXEC_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -186,8 +193,9 @@ struct cmr_exec_options {
 	int64_t lock_ttl_ms;
 	/* The journal file (append-only, fsynced); NULL: none. */
 	const char *journal_path;
-	/* Set (by a signal handler) to stop starting new steps. */
-	volatile sig_atomic_t *interrupted;
+	/* Set (by a signal handler) to stop starting new steps; read by
+	 * every lane's thread. */
+	atomic_int *interrupted;
 	cmr_exec_progress_fn *progress;
 	void *progress_ud;
 	struct cmr_clock *clock; /* NULL: the system clock */

@@ -46,6 +46,7 @@
 #define CMR_TRANSPORT_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -189,6 +190,15 @@ struct cmr_transport_ops {
 	                struct cmr_error *err);
 	/* Frees the transport (the implementation's whole struct). */
 	void (*free)(struct cmr_transport *t);
+	/*
+	 * Optional (NULL: not supported).  Makes an independent transport
+	 * to the same server with the same options and credentials -- its
+	 * own connections, its own session -- so that another thread can
+	 * use it while this one is in use.  Call it from the thread that
+	 * owns t, never while t is sending.
+	 */
+	int (*clone)(struct cmr_transport **out, struct cmr_transport *t,
+	             struct cmr_error *err);
 };
 
 /*
@@ -214,6 +224,13 @@ int cmr_transport_send(struct cmr_transport *t,
 
 /* Frees any transport; accepts NULL. */
 void cmr_transport_free(struct cmr_transport *t);
+
+/*
+ * t->ops->clone(out, t, err), or CMR_ENOTSUP when the transport cannot
+ * be cloned (the scripted fake of the unit tests).
+ */
+int cmr_transport_clone(struct cmr_transport **out, struct cmr_transport *t,
+                        struct cmr_error *err);
 
 /* ----------------------------------------------------------------------
  * The libcurl transport
@@ -281,9 +298,11 @@ struct cmr_http_options {
 	 * yet sent, or waiting to be retried, end with CMR_EINTR; requests
 	 * already in flight are left to finish (aborting one could leave a
 	 * POST's outcome unknown).  Checked at least once a second.  NULL:
-	 * never interrupted.  Borrowed: must outlive the transport.
+	 * never interrupted.  Borrowed: must outlive the transport.  An
+	 * atomic (lock-free, so a handler may store to it) because other
+	 * threads read it: the executor's cluster lanes.
 	 */
-	volatile sig_atomic_t *interrupted;
+	atomic_int *interrupted;
 };
 
 /*

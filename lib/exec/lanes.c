@@ -1,0 +1,420 @@
+/*
+ * lanes.c -- independent clusters at the same time.
+ *
+ * After the CM-level steps (CM and management service settings, the
+ * parcel repositories, the start of every download), each cluster of the
+ * plan gets a lane: its service and role config group settings, its
+ * parcel stages, its refreshes, client configurations and restarts
+ * (run_cluster_steps in exec.c).  Clusters share nothing in CM that these
+ * steps touch, so their lanes run at the same time, one thread each, and
+ * an apply over three clusters whose restarts take 20 minutes each takes
+ * 20 minutes, not an hour.  Inside a lane everything stays in order: one
+ * service at a time, in dependency order, health-gated.
+ *
+ * A client is not thread-safe, so each lane talks to CM through its own
+ * (cmr_client_dup: same server and credentials, own connections).  What
+ * lanes share -- the progress callback, the journal, the lock -- is used
+ * under one mutex (lanes_lock).  A lane's waits sleep in short slices so
+ * that Ctrl-C, which may be delivered to any thread, is noticed at once.
+ *
+ * Compute clusters (clusterType COMPUTE_CLUSTER, Virtual Private Clusters)
+ * run their services on a base cluster's data (HDFS, Hive metastore ...):
+ * they are not independent of it, so their lanes start only after every
+ * base cluster's lane has finished.  When the types cannot be read, or the
+ * transport cannot be cloned (the unit tests' scripted fake), the lanes
+ * run one after the other in the calling thread, as safe as before.
+ *
+ * When a lane fails, the others start no new step: each finishes the
+ * command or wait it is in (never leaving a restart half-watched), then
+ * stops, and the apply reports the first failure.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmr/alloc.h"
+#include "cmr/api.h"
+#include "cmr/buf.h"
+#include "cmr/vec.h"
+
+#include "exec_int.h"
+
+/* A lane's sleeps are cut into slices this long to notice Ctrl-C. */
+#define LANE_SLICE_MS 100
+
+/* The lane's clock: the apply's, with sleeps that end on Ctrl-C. */
+struct lane_clock {
+	struct cmr_clock base; /* first: cmr_container_of */
+	struct cmr_clock *real;
+	atomic_int *interrupted;
+};
+
+struct lane {
+	struct run r;
+	struct cmr_exec_report rep;
+	struct cmr_client *own; /* this lane's client, or NULL */
+	struct lane_clock clk;
+	struct cmr_error err;
+	int error;
+	bool compute;
+	bool started; /* a thread was created */
+	pthread_t thread;
+};
+
+void lanes_lock(struct run *r)
+{
+	if (r->sh)
+		pthread_mutex_lock(&r->sh->mu);
+}
+
+void lanes_unlock(struct run *r)
+{
+	if (r->sh)
+		pthread_mutex_unlock(&r->sh->mu);
+}
+
+bool lanes_sibling_failed(struct run *r, struct cmr_error *err)
+{
+	char who[256] = "";
+	bool failed;
+
+	if (!r->sh)
+		return false;
+	pthread_mutex_lock(&r->sh->mu);
+	failed = r->sh->failed && (!r->cluster || strcmp(r->sh->failed_cluster,
+	                                                 r->cluster) != 0);
+	if (failed)
+		snprintf(who, sizeof(who), "%s", r->sh->failed_cluster);
+	pthread_mutex_unlock(&r->sh->mu);
+	if (failed)
+		cmr_error_set(err, CMR_EINTR,
+		              "cluster '%s' failed, so no new step was started "
+		              "on cluster '%s'",
+		              who, r->cluster ? r->cluster : "-");
+	return failed;
+}
+
+static int64_t lane_now(struct cmr_clock *c)
+{
+	struct lane_clock *lc = cmr_container_of(c, struct lane_clock, base);
+
+	return lc->real->now_ms(lc->real);
+}
+
+static int64_t lane_wall(struct cmr_clock *c)
+{
+	struct lane_clock *lc = cmr_container_of(c, struct lane_clock, base);
+
+	return lc->real->wall_ms(lc->real);
+}
+
+static void lane_sleep(struct cmr_clock *c, int64_t ms)
+{
+	struct lane_clock *lc = cmr_container_of(c, struct lane_clock, base);
+
+	while (ms > 0 && !(lc->interrupted && *lc->interrupted)) {
+		int64_t d = ms < LANE_SLICE_MS ? ms : LANE_SLICE_MS;
+
+		lc->real->sleep_ms(lc->real, d);
+		ms -= d;
+	}
+}
+
+static void copy_err(struct cmr_error *to, const struct cmr_error *from)
+{
+	if (to)
+		*to = *from;
+}
+
+/* Records the first failure of any lane; the others then stop. */
+static void note_failure(struct lane *l)
+{
+	struct lane_shared *sh = l->r.sh;
+
+	if (!sh)
+		return;
+	pthread_mutex_lock(&sh->mu);
+	if (!sh->failed) {
+		sh->failed = true;
+		snprintf(sh->failed_cluster, sizeof(sh->failed_cluster), "%s",
+		         l->r.cluster);
+		sh->first = l->err;
+	}
+	pthread_mutex_unlock(&sh->mu);
+}
+
+static void lane_run(struct lane *l)
+{
+	l->error = run_cluster_steps(&l->r, &l->err);
+	if (l->error >= 0)
+		return;
+	if (l->error == CMR_EINTR && lanes_sibling_failed(&l->r, NULL)) {
+		run_emit(&l->r, CMR_EXEC_EV_WARN, "apply", l->r.cluster, -1,
+		         "%s", l->err.msg);
+		return;
+	}
+	note_failure(l);
+}
+
+static void *lane_main(void *arg)
+{
+	lane_run(arg);
+	return NULL;
+}
+
+/* A lane over `cluster`, a copy of the apply's run with its own report,
+ * client (NULL: the apply's) and pending list. */
+static void lane_init(struct lane *l, const struct run *r, const char *cluster,
+                      struct lane_shared *sh)
+{
+	l->r = *r;
+	memset(&l->rep, 0, sizeof(l->rep));
+	memset(&l->r.pending, 0, sizeof(l->r.pending));
+	l->r.rep = &l->rep;
+	l->r.cluster = cluster;
+	l->r.sh = sh;
+	l->r.c = l->own ? l->own : r->c;
+	l->r.w.client = l->r.c;
+	l->r.w.tick_ud = &l->r;
+	l->r.w.polls = 0;
+	l->r.w.transport_errors = 0;
+	if (sh) {
+		l->clk.base.now_ms = lane_now;
+		l->clk.base.sleep_ms = lane_sleep;
+		l->clk.base.wall_ms = lane_wall;
+		l->clk.real = r->clock;
+		l->clk.interrupted = r->opt->interrupted;
+		l->r.clock = &l->clk.base;
+		l->r.w.clock = &l->clk.base;
+	}
+	cmr_error_clear(&l->err);
+	l->error = 0;
+}
+
+/*
+ * Reads every cluster's type in one wave.  Returns 0, or the error of a
+ * cluster that could not be read (the caller then runs the lanes one
+ * after the other).
+ */
+static int read_types(struct lane *lanes, size_t n, struct run *r,
+                      struct cmr_error *err)
+{
+	struct cmr_http_request *req;
+	struct cmr_http_response *resp;
+	struct cmr_buf *urls;
+	size_t i;
+	int error = 0;
+
+	req = cmr_calloc(n, sizeof(*req));
+	resp = cmr_calloc(n, sizeof(*resp));
+	urls = cmr_calloc(n, sizeof(*urls));
+	if (!req || !resp || !urls) {
+		error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		cmr_buf_init(&urls[i], 0);
+		cmr_http_response_init(&resp[i]);
+		if (cmr_api_build_cluster(&urls[i], r->ver,
+		                          lanes[i].r.cluster) < 0) {
+			error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
+			goto done;
+		}
+		req[i].method = "GET";
+		req[i].url = urls[i].ptr;
+	}
+	(void)cmr_client_send_all(r->c, req, resp, n, NULL);
+	for (i = 0; i < n && error == 0; i++) {
+		error = cmr_api_check_answer(&req[i], &resp[i], err);
+		if (error == 0)
+			error = cmr_api_decode_cluster_type(
+			        &lanes[i].compute, urls[i].ptr,
+			        resp[i].body.ptr, resp[i].body.len, err);
+	}
+done:
+	for (i = 0; urls && resp && i < n; i++) {
+		cmr_buf_release(&urls[i]);
+		cmr_http_response_release(&resp[i]);
+	}
+	cmr_free(req);
+	cmr_free(resp);
+	cmr_free(urls);
+	return error;
+}
+
+/* Starts the lanes whose type is `compute`, then waits for them. */
+static int run_group(struct lane *lanes, size_t n, bool compute)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < n; i++) {
+		struct lane *l = &lanes[i];
+
+		if (l->compute != compute)
+			continue;
+		if (pthread_create(&l->thread, NULL, lane_main, l) != 0) {
+			/* No thread to be had: this lane runs here. */
+			lane_run(l);
+			continue;
+		}
+		l->started = true;
+	}
+	for (i = 0; i < n; i++) {
+		if (lanes[i].started) {
+			pthread_join(lanes[i].thread, NULL);
+			lanes[i].started = false;
+		}
+		if (lanes[i].compute == compute && lanes[i].error < 0)
+			error = lanes[i].error;
+	}
+	return error;
+}
+
+/* Names the lanes of a group for the progress line. */
+static void group_names(struct cmr_buf *out, const struct lane *lanes, size_t n,
+                        bool compute)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (lanes[i].compute != compute)
+			continue;
+		cmr_buf_adds(out, out->len ? ", " : "");
+		cmr_buf_adds(out, lanes[i].r.cluster);
+	}
+}
+
+/* Adds the lanes' reports and pending services to the apply's. */
+static int merge(struct run *r, struct lane *lanes, size_t n,
+                 struct cmr_error *err)
+{
+	size_t i, j;
+	int error = 0;
+
+	for (i = 0; i < n; i++) {
+		struct lane *l = &lanes[i];
+
+		report_add(r->rep, &l->rep);
+		r->w.polls += l->r.w.polls;
+		r->w.transport_errors += l->r.w.transport_errors;
+		for (j = 0; j < l->r.pending.len; j++) {
+			if (error == 0 &&
+			    cmr_vec_push(&r->pending, l->r.pending.items[j]) ==
+			            0)
+				continue;
+			cmr_free(l->r.pending.items[j]);
+			if (error == 0)
+				error = cmr_error_set(err, CMR_ENOMEM,
+				                      "out of memory");
+		}
+		cmr_vec_release(&l->r.pending);
+	}
+	return error;
+}
+
+/* Runs the lanes one after the other in this thread, through r's client. */
+static int run_in_turn(struct run *r, struct lane *lanes, size_t n,
+                       struct cmr_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		lane_init(&lanes[i], r, r->plan->clusters.items[i], NULL);
+		lane_run(&lanes[i]);
+		if (lanes[i].error < 0) {
+			copy_err(err, &lanes[i].err);
+			return lanes[i].error;
+		}
+	}
+	return 0;
+}
+
+int lanes_run(struct run *r, struct cmr_error *err)
+{
+	struct lane_shared sh;
+	struct lane *lanes = NULL;
+	struct cmr_buf names = CMR_BUF_INIT;
+	struct cmr_error e = CMR_ERROR_INIT;
+	size_t n = r->plan->clusters.len, i, ncompute = 0;
+	bool threads = true;
+	int error = 0;
+
+	if (n <= 1)
+		return run_cluster_steps(r, err);
+	memset(&sh, 0, sizeof(sh));
+	lanes = cmr_calloc(n, sizeof(*lanes));
+	if (!lanes)
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		lanes[i].r.cluster = r->plan->clusters.items[i];
+	/* A client per lane; CMR_ENOTSUP: this transport stays alone. */
+	for (i = 0; i < n && threads; i++) {
+		error = cmr_client_dup(&lanes[i].own, r->c, &e);
+		if (error == CMR_ENOTSUP) {
+			threads = false;
+		} else if (error < 0) {
+			copy_err(err, &e);
+			goto done;
+		}
+	}
+	if (threads && read_types(lanes, n, r, &e) < 0) {
+		run_emit(r, CMR_EXEC_EV_WARN, "apply", "", -1,
+		         "cannot tell base from compute clusters (%s): the "
+		         "clusters are applied one after the other",
+		         e.msg);
+		threads = false;
+	}
+	if (!threads) {
+		for (i = 0; i < n; i++) {
+			cmr_client_free(lanes[i].own);
+			lanes[i].own = NULL;
+		}
+		error = run_in_turn(r, lanes, n, err);
+		goto merge;
+	}
+	if (pthread_mutex_init(&sh.mu, NULL) != 0) {
+		error = cmr_error_set(err, CMR_ENOMEM,
+		                      "cannot make a mutex for the lanes");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		lane_init(&lanes[i], r, r->plan->clusters.items[i], &sh);
+		ncompute += lanes[i].compute;
+	}
+	group_names(&names, lanes, n, false);
+	if (n - ncompute > 0)
+		run_emit(r, CMR_EXEC_EV_STEP, "apply", "", -1,
+		         "%zu cluster%s at the same time: %s", n - ncompute,
+		         n - ncompute == 1 ? "" : "s",
+		         cmr_buf_error(&names) ? "" : names.ptr);
+	error = run_group(lanes, n, false);
+	if (error == 0 && ncompute > 0) {
+		cmr_buf_reset(&names);
+		group_names(&names, lanes, n, true);
+		run_emit(r, CMR_EXEC_EV_STEP, "apply", "", -1,
+		         "compute cluster%s %s, after the base cluster%s",
+		         ncompute == 1 ? "" : "s",
+		         cmr_buf_error(&names) ? "" : names.ptr,
+		         n - ncompute == 1 ? "" : "s");
+		error = run_group(lanes, n, true);
+	}
+	if (sh.failed) {
+		copy_err(err, &sh.first);
+		error = sh.first.code;
+	}
+	pthread_mutex_destroy(&sh.mu);
+	for (i = 0; i < n; i++)
+		lanes[i].r.sh = NULL;
+merge:
+	if (merge(r, lanes, n, &e) < 0 && error == 0) {
+		copy_err(err, &e);
+		error = CMR_ENOMEM;
+	}
+done:
+	for (i = 0; lanes && i < n; i++)
+		cmr_client_free(lanes[i].own);
+	cmr_free(lanes);
+	cmr_buf_release(&names);
+	return error;
+}

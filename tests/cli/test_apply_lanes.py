@@ -1,0 +1,257 @@
+"""End-to-end tests of applying several clusters at once (lib/exec/lanes.c).
+
+The seed is the demo deployment with its cluster copied: "Cluster 1" as in
+examples/demo-seed.json, "Cluster 2" and "Cluster 3" the same services
+under their own names (CM's service, role config group and role names are
+unique across the deployment: hdfs2, hdfs2-DATANODE-BASE, ...).  The
+desired file changes hdfs and yarn settings in every cluster, so each
+cluster has two restarts to make, each taking 30 simulated seconds.
+
+What is checked is what CM saw: the restart commands' own start and end
+times (GET /commands/ID) tell whether two clusters restarted at the same
+time, and /_sim/stats counts the restarts.
+"""
+import copy
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from cmsim import DEMO_SEED, Cmsim, quote  # noqa: E402
+
+CMRECON = os.environ.get("CMRECON", "cmrecon")
+SERVICES = ["zookeeper", "hdfs", "yarn", "hive", "impala", "spark_on_yarn"]
+# 30 s restarts take 0.3 s: long enough to see two clusters overlap.
+SCALE = ["--time-scale", "100"]
+
+
+def renamed(value, suffix):
+    """The cluster's subtree with every service-derived name suffixed."""
+    if isinstance(value, dict):
+        return {k: renamed(v, suffix) for k, v in value.items()}
+    if isinstance(value, list):
+        return [renamed(v, suffix) for v in value]
+    if isinstance(value, str):
+        for name in SERVICES:
+            if value == name or value.startswith(name + "-"):
+                return name + suffix + value[len(name):]
+    return value
+
+
+def seed_with(n, compute=()):
+    """The demo seed with n clusters; names in `compute` are compute
+    clusters (clusterType COMPUTE_CLUSTER)."""
+    with open(DEMO_SEED) as f:
+        seed = json.load(f)
+    first = seed["clusters"][0]
+    for i in range(2, n + 1):
+        c = renamed(copy.deepcopy(first), str(i))
+        c["name"] = c["displayName"] = "Cluster %d" % i
+        c["uuid"] = "%s-%d" % (first.get("uuid", "c"), i)
+        seed["clusters"].append(c)
+    for c in seed["clusters"]:
+        if c["name"] in compute:
+            c["clusterType"] = "COMPUTE_CLUSTER"
+    return seed
+
+
+def desired(n):
+    out = ["version: 1", "clusters:"]
+    for i in range(1, n + 1):
+        sfx = "" if i == 1 else str(i)
+        out += ["  Cluster %d:" % i,
+                "    services:",
+                "      hdfs%s:" % sfx,
+                "        type: HDFS",
+                "        config:",
+                "          dfs_replication: 2",
+                "      yarn%s:" % sfx,
+                "        type: YARN",
+                "        role_config_groups:",
+                "          yarn%s-NODEMANAGER-1:" % sfx,
+                "            config:",
+                "              yarn_nodemanager_resource_memory_mb: 16384"]
+    return "\n".join(out) + "\n"
+
+
+def when(text):
+    return datetime.datetime.strptime(text.replace("Z", "+0000"),
+                                      "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+class LanesTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(data if isinstance(data, str) else json.dumps(data))
+        return path
+
+    def env(self, sim):
+        e = dict(os.environ)
+        e.pop("CMRECON_HMAC_KEY", None)
+        e.update({"CMRECON_URL": sim.base_url, "CMRECON_USER": "admin",
+                  "CMRECON_PASSWORD": "admin", "NO_COLOR": "1",
+                  "XDG_STATE_HOME": os.path.join(self.dir, "state")})
+        return e
+
+    def cmrecon(self, sim, *args):
+        p = subprocess.run([CMRECON] + list(args), env=self.env(sim),
+                           cwd=self.dir, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=120)
+        return p.returncode, p.stdout, p.stderr
+
+    def apply_json(self, sim, f, *extra):
+        rc, out, err = self.cmrecon(sim, "apply", f, "--yes", "--json",
+                                    *extra)
+        events = [json.loads(x) for x in out.splitlines() if x.strip()]
+        return rc, events, out + err
+
+    def restarts(self, sim, events):
+        """{target: (start, end)} of every restart command, from CM."""
+        spans = {}
+        for ev in events:
+            if ev.get("phase") != "restart" or "command_id" not in ev:
+                continue
+            if ev["target"] in spans:
+                continue
+            s, cmd = sim.get("/commands/%d" % ev["command_id"])
+            self.assertEqual(s, 200, cmd)
+            spans[ev["target"]] = (when(cmd["startTime"]),
+                                   when(cmd["endTime"]))
+        return spans
+
+    def restart_posts(self, sim, cluster):
+        prefix = "POST /api/v45/clusters/%s/services/" % quote(cluster)
+        return sum(n for p, n in sim.stats()["paths"].items()
+                   if p.startswith(prefix) and "estart" in p)
+
+    def test_clusters_restart_at_the_same_time(self):
+        seed = self.write("seed.json", seed_with(3))
+        f = self.write("three.yaml", desired(3))
+        with Cmsim(args=SCALE, seed=seed) as sim:
+            rc, events, text = self.apply_json(sim, f)
+            self.assertEqual(rc, 0, text)
+            self.assertTrue(events[-1]["converged"], text)
+            self.assertEqual(events[-1]["restarted"], 6, text)
+            self.assertTrue(any("3 clusters at the same time" in
+                                e.get("message", "") for e in events), text)
+            spans = self.restarts(sim, events)
+            self.assertEqual(len(spans), 6, spans)
+            # Inside a cluster: one service at a time, hdfs before yarn.
+            for i, sfx in ((1, ""), (2, "2"), (3, "3")):
+                hdfs = spans["Cluster %d/hdfs%s" % (i, sfx)]
+                yarn = spans["Cluster %d/yarn%s" % (i, sfx)]
+                self.assertLessEqual(hdfs[1], yarn[0], spans)
+            # Across clusters: the hdfs restarts overlap.
+            h = [spans["Cluster 1/hdfs"], spans["Cluster 2/hdfs2"],
+                 spans["Cluster 3/hdfs3"]]
+            self.assertLess(max(s for s, _ in h), min(e for _, e in h),
+                            spans)
+            for c in ("Cluster 1", "Cluster 2", "Cluster 3"):
+                self.assertEqual(self.restart_posts(sim, c), 2, c)
+            rc, out, err = self.cmrecon(sim, "plan", f,
+                                        "--detailed-exitcode")
+            self.assertEqual(rc, 0, out + err)
+
+    def test_one_failing_cluster_stops_the_others(self):
+        # Cluster 2's first settings write fails at once (HTTP 500 is not
+        # retried); every request takes 20 ms, so the other lanes are
+        # still writing settings when it does, and start no restart.
+        seed = self.write("seed.json", seed_with(3))
+        f = self.write("three.yaml", desired(3))
+        fault = ("http-error,status=500,method=PUT,path=/clusters/"
+                 "Cluster%202/services/hdfs2/config")
+        with Cmsim(args=SCALE + ["--latency", "20", "--fault", fault],
+                   seed=seed) as sim:
+            rc, events, text = self.apply_json(sim, f)
+            self.assertEqual(rc, 1, text)
+            report = events[-1]
+            self.assertIn("hdfs2", report["error"], text)
+            self.assertIn("HTTP 500", report["error"], text)
+            stopped = [e for e in events if e.get("event") == "warning" and
+                       "no new step was started" in e.get("message", "")]
+            self.assertEqual({e["target"] for e in stopped},
+                             {"Cluster 1", "Cluster 3"}, text)
+            for c in ("Cluster 1", "Cluster 2", "Cluster 3"):
+                self.assertEqual(self.restart_posts(sim, c), 0, c)
+            # The lock is released on every cluster.
+            for c in ("Cluster 1", "Cluster 2", "Cluster 3"):
+                s, tags = sim.get("/clusters/%s/tags" % quote(c))
+                items = tags if isinstance(tags, list) else tags["items"]
+                self.assertFalse([t for t in items if t["name"].startswith(
+                    "cmrecon.lock.")], c)
+            # Without the fault, a second apply finishes the job.
+            s, _ = sim.delete("/_sim/faults")
+            rc, events, text = self.apply_json(sim, f)
+            self.assertEqual(rc, 0, text)
+            self.assertTrue(events[-1]["converged"], text)
+
+    def test_compute_cluster_waits_for_the_base_clusters(self):
+        seed = self.write("seed.json", seed_with(3, compute=["Cluster 2"]))
+        f = self.write("three.yaml", desired(3))
+        with Cmsim(args=SCALE, seed=seed) as sim:
+            s, c2 = sim.get("/clusters/%s" % quote("Cluster 2"))
+            self.assertEqual(c2["clusterType"], "COMPUTE_CLUSTER")
+            rc, events, text = self.apply_json(sim, f)
+            self.assertEqual(rc, 0, text)
+            self.assertTrue(any("2 clusters at the same time: Cluster 1, "
+                                "Cluster 3" in e.get("message", "")
+                                for e in events), text)
+            spans = self.restarts(sim, events)
+            base_end = max(spans[t][1] for t in spans
+                           if not t.startswith("Cluster 2/"))
+            compute_start = min(spans[t][0] for t in spans
+                                if t.startswith("Cluster 2/"))
+            self.assertLessEqual(base_end, compute_start, spans)
+            one, three = spans["Cluster 1/hdfs"], spans["Cluster 3/hdfs3"]
+            self.assertLess(max(one[0], three[0]), min(one[1], three[1]),
+                            spans)
+
+    def test_ctrl_c_stops_every_lane_promptly(self):
+        # Restarts of 30 s at a tenth of real speed: 3 s each.  Ctrl-C
+        # during the first restarts must end the apply well before the
+        # waiter's next poll in any lane.
+        seed = self.write("seed.json", seed_with(2))
+        f = self.write("two.yaml", desired(2))
+        with Cmsim(args=["--time-scale", "10"], seed=seed) as sim:
+            p = subprocess.Popen([CMRECON, "apply", f, "--yes", "--json"],
+                                 env=self.env(sim), cwd=self.dir,
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            started = set()
+            deadline = time.monotonic() + 60
+            while len(started) < 2 and time.monotonic() < deadline:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                ev = json.loads(line)
+                if ev.get("phase") == "restart" and "command_id" in ev:
+                    started.add(ev["target"].split("/")[0])
+            self.assertEqual(started, {"Cluster 1", "Cluster 2"})
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=60)
+            took = time.monotonic() - t0
+            self.assertEqual(p.returncode, 1, out + err)
+            self.assertLess(took, 2.5, out + err)
+            report = json.loads(out.strip().splitlines()[-1])
+            self.assertTrue(report["interrupted"], out)
+            self.assertIn("keep running", err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
