@@ -49,7 +49,11 @@ struct arg_list {
 };
 
 struct apply_args {
-	bool yes, json, no_restart, accept_concerning, force_secrets;
+	bool yes;
+	bool json;
+	bool no_restart;
+	bool accept_concerning;
+	bool force_secrets;
 	int64_t timeout_ms;
 	int64_t max_changes; /* -1: no limit */
 	const char *report_file;
@@ -74,20 +78,70 @@ static void on_sigint(int sig)
 	errno = saved;
 }
 
-static int need_value(int *i, int argc, char **argv, const char **out)
+/* A flag (an option without a value): set in *a; false when arg is none. */
+static bool flag_option(struct apply_args *a, const char *arg)
 {
-	if (*i + 1 >= argc)
-		return cli_usage_error("'%s' needs a value", argv[*i]);
-	*out = argv[++*i];
+	if (strcmp(arg, "--yes") == 0 || strcmp(arg, "-y") == 0)
+		a->yes = true;
+	else if (strcmp(arg, "--json") == 0)
+		a->json = true;
+	else if (strcmp(arg, "--no-restart") == 0)
+		a->no_restart = true;
+	else if (strcmp(arg, "--accept-concerning") == 0)
+		a->accept_concerning = true;
+	else if (strcmp(arg, "--force-secrets") == 0)
+		a->force_secrets = true;
+	else
+		return false;
+	return true;
+}
+
+/* The options that take a value (the next argument). */
+static const char *const value_options[] = { "--timeout", "--max-changes",
+	                                     "--report", "--metrics",
+	                                     "--restart-window" };
+
+static bool takes_value(const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < CMR_ARRAY_SIZE(value_options); i++)
+		if (strcmp(arg, value_options[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Option `arg` (one of value_options) with its value v. */
+static int value_option(struct apply_args *a, const char *arg, const char *v)
+{
+	struct cmr_error err = CMR_ERROR_INIT;
+
+	if (strcmp(arg, "--timeout") == 0) {
+		if (cmr_parse_duration_ms(v, &a->timeout_ms, &err) < 0)
+			return cli_usage_error("--timeout '%s': %s", v,
+			                       err.msg);
+	} else if (strcmp(arg, "--max-changes") == 0) {
+		if (cmr_parse_i64(v, &a->max_changes) < 0 || a->max_changes < 0)
+			return cli_usage_error("--max-changes '%s': "
+			                       "expected a count",
+			                       v);
+	} else if (strcmp(arg, "--report") == 0) {
+		a->report_file = v;
+	} else if (strcmp(arg, "--metrics") == 0) {
+		a->metrics_file = v;
+	} else if (strcmp(arg, "--restart-window") == 0) {
+		if (cmr_window_parse(&a->restart_window, v, &err) < 0)
+			return cli_usage_error("--restart-window: %s", err.msg);
+		a->window = true;
+	}
 	return 0;
 }
 
 static int parse_args(struct apply_args *a, int argc, char **argv)
 {
-	struct cmr_error err = CMR_ERROR_INIT;
-	const char *v;
 	bool rest = false;
-	int i, rc;
+	int i;
+	int rc;
 
 	a->max_changes = -1;
 	for (i = 1; i < argc; i++) {
@@ -98,46 +152,14 @@ static int parse_args(struct apply_args *a, int argc, char **argv)
 		} else if (rest || arg[0] != '-' || strcmp(arg, "-") == 0) {
 			if (cmr_vec_push(&a->files, argv[i]) < 0)
 				return CLI_EXIT_ERROR;
-		} else if (strcmp(arg, "--yes") == 0 ||
-		           strcmp(arg, "-y") == 0) {
-			a->yes = true;
-		} else if (strcmp(arg, "--json") == 0) {
-			a->json = true;
-		} else if (strcmp(arg, "--no-restart") == 0) {
-			a->no_restart = true;
-		} else if (strcmp(arg, "--accept-concerning") == 0) {
-			a->accept_concerning = true;
-		} else if (strcmp(arg, "--force-secrets") == 0) {
-			a->force_secrets = true;
-		} else if (strcmp(arg, "--timeout") == 0) {
-			if ((rc = need_value(&i, argc, argv, &v)) != 0)
+		} else if (flag_option(a, arg)) {
+			continue;
+		} else if (takes_value(arg)) {
+			if (i + 1 >= argc)
+				return cli_usage_error("'%s' needs a value",
+				                       arg);
+			if ((rc = value_option(a, arg, argv[++i])) != 0)
 				return rc;
-			if (cmr_parse_duration_ms(v, &a->timeout_ms, &err) < 0)
-				return cli_usage_error("--timeout '%s': %s", v,
-				                       err.msg);
-		} else if (strcmp(arg, "--max-changes") == 0) {
-			if ((rc = need_value(&i, argc, argv, &v)) != 0)
-				return rc;
-			if (cmr_parse_i64(v, &a->max_changes) < 0 ||
-			    a->max_changes < 0)
-				return cli_usage_error("--max-changes '%s': "
-				                       "expected a count",
-				                       v);
-		} else if (strcmp(arg, "--report") == 0) {
-			if ((rc = need_value(&i, argc, argv, &v)) != 0)
-				return rc;
-			a->report_file = v;
-		} else if (strcmp(arg, "--metrics") == 0) {
-			if ((rc = need_value(&i, argc, argv, &v)) != 0)
-				return rc;
-			a->metrics_file = v;
-		} else if (strcmp(arg, "--restart-window") == 0) {
-			if ((rc = need_value(&i, argc, argv, &v)) != 0)
-				return rc;
-			if (cmr_window_parse(&a->restart_window, v, &err) < 0)
-				return cli_usage_error("--restart-window: %s",
-				                       err.msg);
-			a->window = true;
 		} else {
 			return cli_usage_error("unknown option '%s' for "
 			                       "'apply'",
@@ -239,6 +261,62 @@ static int read_whole(const char *path, struct cmr_buf *out)
 	return 0;
 }
 
+/* True when a plan has secret fingerprints (it was made with
+ * CMRECON_HMAC_KEY). */
+static bool has_secret_fingerprints(const struct cmr_plan *plan)
+{
+	bool secrets = false;
+	size_t i;
+
+	for (i = 0; i < plan->fingerprints.len; i++)
+		if (strncmp(plan->fingerprints.items[i]->scope, "secret:", 7) ==
+		    0)
+			secrets = true;
+	return secrets;
+}
+
+/* The fingerprint of `scope` in plan (the last one), or NULL. */
+static const struct cmr_fingerprint *
+find_fingerprint(const struct cmr_plan *plan, const char *scope)
+{
+	const struct cmr_fingerprint *g = NULL;
+	size_t j;
+
+	for (j = 0; j < plan->fingerprints.len; j++)
+		if (strcmp(plan->fingerprints.items[j]->scope, scope) == 0)
+			g = plan->fingerprints.items[j];
+	return g;
+}
+
+/*
+ * Compares saved fingerprint f with the fresh one, g (NULL: none), and
+ * returns 0 or CLI_EXIT_STALE after saying what moved.
+ */
+static int compare_fingerprint(const struct cmr_fingerprint *f,
+                               const struct cmr_fingerprint *g)
+{
+	if (!g && strncmp(f->scope, "secret:", 7) == 0) {
+		cli_error("the saved plan is stale: it was made with "
+		          "CMRECON_HMAC_KEY and the secret for '%s' "
+		          "cannot be checked without it",
+		          f->scope + 7);
+		return CLI_EXIT_STALE;
+	}
+	if (g && strcmp(g->sha256, f->sha256) == 0)
+		return 0;
+	if (strncmp(f->scope, "secret:", 7) == 0)
+		cli_error("the saved plan is stale: the secret "
+		          "for '%s' changed since the plan was "
+		          "made; make a new plan",
+		          f->scope + 7);
+	else
+		cli_error("the saved plan is stale: '%s' %s in "
+		          "CM since the plan was made; make a "
+		          "new plan",
+		          f->scope, g ? "changed" : "disappeared");
+	return CLI_EXIT_STALE;
+}
+
 /*
  * Compares the saved plan's fingerprints with fresh ones -- the scopes
  * it read, and the secrets it writes (resolved again now) -- and returns 0
@@ -251,16 +329,12 @@ static int check_fresh(const struct cmr_plan *saved,
 {
 	struct cmr_plan *now = NULL;
 	struct cmr_error err = CMR_ERROR_INIT;
-	bool secrets = false;
-	size_t i, j;
-	int rc = CLI_EXIT_ERROR;
-
 	/* A plan made without CMRECON_HMAC_KEY has no secret fingerprints:
 	 * its secrets cannot be checked, so none are computed now. */
-	for (i = 0; i < saved->fingerprints.len; i++)
-		if (strncmp(saved->fingerprints.items[i]->scope,
-		            "secret:", 7) == 0)
-			secrets = true;
+	bool secrets = has_secret_fingerprints(saved);
+	size_t i;
+	int rc = CLI_EXIT_ERROR;
+
 	if (cmr_plan_new(&now, &err) < 0 ||
 	    cmr_plan_fingerprint(now, desired, live, &err) < 0 ||
 	    (secrets &&
@@ -270,35 +344,10 @@ static int check_fresh(const struct cmr_plan *saved,
 	}
 	for (i = 0; i < saved->fingerprints.len; i++) {
 		const struct cmr_fingerprint *f = saved->fingerprints.items[i];
-		const struct cmr_fingerprint *g = NULL;
 
-		for (j = 0; j < now->fingerprints.len; j++)
-			if (strcmp(now->fingerprints.items[j]->scope,
-			           f->scope) == 0)
-				g = now->fingerprints.items[j];
-		if (!g && strncmp(f->scope, "secret:", 7) == 0) {
-			cli_error("the saved plan is stale: it was made with "
-			          "CMRECON_HMAC_KEY and the secret for '%s' "
-			          "cannot be checked without it",
-			          f->scope + 7);
-			rc = CLI_EXIT_STALE;
+		rc = compare_fingerprint(f, find_fingerprint(now, f->scope));
+		if (rc != 0)
 			goto done;
-		}
-		if (!g || strcmp(g->sha256, f->sha256) != 0) {
-			if (strncmp(f->scope, "secret:", 7) == 0)
-				cli_error("the saved plan is stale: the secret "
-				          "for '%s' changed since the plan was "
-				          "made; make a new plan",
-				          f->scope + 7);
-			else
-				cli_error("the saved plan is stale: '%s' %s in "
-				          "CM since the plan was made; make a "
-				          "new plan",
-				          f->scope,
-				          g ? "changed" : "disappeared");
-			rc = CLI_EXIT_STALE;
-			goto done;
-		}
 	}
 	if (now->fingerprints.len != saved->fingerprints.len) {
 		cli_error("the saved plan is stale: CM has scopes the plan "
@@ -339,7 +388,8 @@ static int journal_path(struct cmr_buf *out, const struct cmr_plan *plan)
 	struct cmr_buf dir = CMR_BUF_INIT;
 	struct cmr_error err = CMR_ERROR_INIT;
 	size_t i;
-	int rc = -1, error;
+	int rc = -1;
+	int error;
 
 	if (cmr_exec_journal_dir(&dir, &err) < 0)
 		goto done;
@@ -404,274 +454,386 @@ static int exit_code(int error, const struct cmr_exec_report *r)
  * The command
  */
 
-int cmd_apply(int argc, char **argv, const struct cli_globals *g)
-{
+/* What one `apply` holds from its arguments to its report. */
+struct apply {
+	const struct cli_globals *g;
 	struct apply_args a;
 	struct session s;
-	struct cmr_state *live = NULL;
-	struct cmr_params *params = NULL;
-	struct cmr_plan *plan = NULL;
+	struct cmr_state *live;
+	struct cmr_params *params;
+	struct cmr_plan *plan;
 	struct cmr_plan_options popt;
-	struct cmr_exec_options eopt;
 	struct cmr_exec_report rep;
-	struct cmr_render_options ropt;
 	struct cmr_plan_summary sum;
-	struct cmr_buf text = CMR_BUF_INIT, out = CMR_BUF_INIT;
-	struct cmr_buf jpath = CMR_BUF_INIT, holder = CMR_BUF_INIT;
-	struct cmr_error err = CMR_ERROR_INIT;
-	struct progress prog;
-	struct sigaction sa, old_sa;
+	struct cmr_buf text;   /* the single file argument */
+	struct cmr_buf out;    /* the plan as text, then the report */
+	struct cmr_buf jpath;  /* the journal's path */
+	struct cmr_buf holder; /* user@host, for the lock */
+	struct cmr_error err;
+	struct sigaction old_sa;
 	struct run_report rr;
-	bool planfile = false, handler = false, parsed = false;
-	char ver[16], host[256];
-	const char *user;
-	int rc, error;
+	bool planfile; /* the argument is a saved plan */
+	bool handler;  /* our SIGINT handler is installed */
+	bool parsed;   /* the arguments were good */
+	char ver[16];  /* the API version the plan is made for */
+	char host[256];
+};
 
-	memset(&a, 0, sizeof(a));
-	memset(&s, 0, sizeof(s));
-	memset(&popt, 0, sizeof(popt));
-	memset(&eopt, 0, sizeof(eopt));
-	memset(&rep, 0, sizeof(rep));
+static void apply_init(struct apply *x, const struct cli_globals *g)
+{
+	memset(x, 0, sizeof(*x));
+	x->g = g;
+	x->s.g = g;
+	cmr_buf_init(&x->text, 0);
+	cmr_buf_init(&x->out, 0);
+	cmr_buf_init(&x->jpath, 0);
+	cmr_buf_init(&x->holder, 0);
+	report_init(&x->rr, "apply");
+}
+
+/* Reads the live state of what the desired state names. */
+static int read_live(struct apply *x)
+{
+	if (cmr_api_read_live(&x->live, &x->params, x->s.client, x->s.desired,
+	                      NULL, &x->err) < 0) {
+		cli_error("reading the live state from %s: %s", x->s.url,
+		          x->err.msg);
+		report_set_error(&x->rr, x->err.msg);
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * A saved plan: its desired state rebuilt from it, connected to the CM it
+ * was made against, and refused (CLI_EXIT_STALE) when CM moved since.
+ */
+static int open_planfile(struct apply *x)
+{
+	const char *file = x->a.files.items[0];
+	int rc;
+
+	if (cmr_planfile_read(&x->plan, x->text.ptr, x->text.len, &x->err) <
+	            0 ||
+	    cmr_exec_desired_from_plan(&x->s.desired, x->plan, &x->err) < 0) {
+		cli_error("'%s': %s", file, x->err.msg);
+		return CLI_EXIT_ERROR;
+	}
+	x->s.desired->manager.url = x->plan->cm_url;
+	if ((rc = session_connect(&x->s)) != 0)
+		return rc;
+	if (x->plan->cm_url && strcmp(x->plan->cm_url, x->s.url) != 0) {
+		cli_error("the plan was made against %s, not %s; "
+		          "refusing to apply it here",
+		          x->plan->cm_url, x->s.url);
+		return CLI_EXIT_STALE;
+	}
+	if ((rc = read_live(x)) != 0)
+		return rc;
+	session_plan_options(&x->s, &x->popt);
+	if ((rc = check_fresh(x->plan, x->s.desired, x->live, &x->popt)) != 0)
+		return rc;
+	x->popt.targets = (const char *const *)x->plan->targets.items;
+	x->popt.ntargets = x->plan->targets.len;
+	return 0;
+}
+
+/* Desired-state files: loaded, connected, the live state read. */
+static int open_desired(struct apply *x)
+{
+	int rc;
+
+	if ((rc = session_load(&x->s, x->a.files.items, (int)x->a.files.len)) !=
+	            0 ||
+	    (rc = session_connect(&x->s)) != 0 || (rc = read_live(x)) != 0)
+		return rc;
+	session_plan_options(&x->s, &x->popt);
+	snprintf(x->ver, sizeof(x->ver), "v%u",
+	         cmr_client_api_version(x->s.client));
+	x->popt.api_version = x->ver;
+	return 0;
+}
+
+/* Plans the desired state, and prints the plan unless --json. */
+static int make_plan(struct apply *x)
+{
+	struct cmr_render_options ropt;
+
+	if (cmr_plan_build(&x->plan, x->s.desired, x->live, x->params, &x->popt,
+	                   &x->err) < 0) {
+		cli_error("%s", x->err.msg);
+		return CLI_EXIT_ERROR;
+	}
+	if (session_stamp_plan(x->plan))
+		return CLI_EXIT_ERROR;
+	x->rr.plan = x->plan;
+	x->rr.cm_url = x->s.url;
+	if (x->a.json)
+		return 0;
 	memset(&ropt, 0, sizeof(ropt));
-	s.g = g;
-	report_init(&rr, "apply");
-	if ((rc = parse_args(&a, argc, argv)) != 0)
-		goto done;
-	parsed = true;
-	if (a.files.len == 1) {
-		if ((rc = read_whole(a.files.items[0], &text)) != 0)
-			goto done;
-		planfile = cmr_planfile_detect(text.ptr, text.len);
+	ropt.color = x->g->color;
+	ropt.title = "cmrecon apply";
+	if (cmr_render_plan_text(&x->out, x->plan, &ropt, &x->err) < 0) {
+		cli_error("rendering the plan: %s", x->err.msg);
+		return CLI_EXIT_ERROR;
 	}
+	fwrite(x->out.ptr, 1, x->out.len, stdout);
+	fflush(stdout);
+	return 0;
+}
 
-	if (planfile) {
-		if (cmr_planfile_read(&plan, text.ptr, text.len, &err) < 0) {
-			cli_error("'%s': %s", a.files.items[0], err.msg);
-			rc = CLI_EXIT_ERROR;
-			goto done;
-		}
-		if (cmr_exec_desired_from_plan(&s.desired, plan, &err) < 0) {
-			cli_error("'%s': %s", a.files.items[0], err.msg);
-			rc = CLI_EXIT_ERROR;
-			goto done;
-		}
-		s.desired->manager.url = plan->cm_url;
-		if ((rc = session_connect(&s)) != 0)
-			goto done;
-		if (plan->cm_url && strcmp(plan->cm_url, s.url) != 0) {
-			cli_error("the plan was made against %s, not %s; "
-			          "refusing to apply it here",
-			          plan->cm_url, s.url);
-			rc = CLI_EXIT_STALE;
-			goto done;
-		}
-		if (cmr_api_read_live(&live, &params, s.client, s.desired, NULL,
-		                      &err) < 0) {
-			cli_error("reading the live state from %s: %s", s.url,
-			          err.msg);
-			report_set_error(&rr, err.msg);
-			rc = CLI_EXIT_ERROR;
-			goto done;
-		}
-		session_plan_options(&s, &popt);
-		if ((rc = check_fresh(plan, s.desired, live, &popt)) != 0)
-			goto done;
-		popt.targets = (const char *const *)plan->targets.items;
-		popt.ntargets = plan->targets.len;
-	} else {
-		if ((rc = session_load(&s, a.files.items, (int)a.files.len)) !=
-		            0 ||
-		    (rc = session_connect(&s)) != 0)
-			goto done;
-		if (cmr_api_read_live(&live, &params, s.client, s.desired, NULL,
-		                      &err) < 0) {
-			cli_error("reading the live state from %s: %s", s.url,
-			          err.msg);
-			report_set_error(&rr, err.msg);
-			rc = CLI_EXIT_ERROR;
-			goto done;
-		}
-		session_plan_options(&s, &popt);
-		snprintf(ver, sizeof(ver), "v%u",
-		         cmr_client_api_version(s.client));
-		popt.api_version = ver;
-	}
-	popt.flags = a.force_secrets ? CMR_PLAN_FORCE_SECRETS : 0;
-	if (!planfile) {
-		if (cmr_plan_build(&plan, s.desired, live, params, &popt,
-		                   &err) < 0) {
-			cli_error("%s", err.msg);
-			rc = CLI_EXIT_ERROR;
-			goto done;
-		}
-		if (session_stamp_plan(plan)) {
-			rc = CLI_EXIT_ERROR;
-			goto done;
-		}
-		rr.plan = plan;
-		rr.cm_url = s.url;
-		if (!a.json) {
-			ropt.color = g->color;
-			ropt.title = "cmrecon apply";
-			if (cmr_render_plan_text(&out, plan, &ropt, &err) < 0) {
-				cli_error("rendering the plan: %s", err.msg);
-				rc = CLI_EXIT_ERROR;
-				goto done;
-			}
-			fwrite(out.ptr, 1, out.len, stdout);
-			fflush(stdout);
-		}
-	}
-	rr.plan = plan;
-	rr.cm_url = s.url;
-	cmr_plan_summarize(&sum, plan);
-	if (sum.errors) {
-		cli_error("the plan has %zu error%s; fix the desired state "
-		          "before applying",
-		          sum.errors, sum.errors == 1 ? "" : "s");
-		report_set_error(&rr, "the plan has errors; nothing was "
-		                      "applied");
-		rc = CLI_EXIT_ERROR;
-		goto done;
-	}
-	if (!cmr_plan_has_changes(plan)) {
-		/* Nothing to do is a converged apply (and a report). */
-		rep.converged = true;
-		rr.exec = &rep;
-		report_finish(&rr, CLI_EXIT_OK);
-		if (a.json) {
-			cmr_buf_reset(&out);
-			report_json(&out, &rr);
-			fwrite(out.ptr, 1, out.len, stdout);
-		} else if (g->verbosity >= 0) {
-			fprintf(stderr, "No changes: CM already matches; "
-			                "nothing to apply.\n");
-		}
-		rc = CLI_EXIT_OK;
-		goto done;
-	}
-	if (a.max_changes >= 0 && (int64_t)(sum.settings + sum.parcels +
-	                                    sum.restarts) > a.max_changes) {
-		char why[160];
+/* The plan to apply: a saved one, or one made now from the files. */
+static int get_plan(struct apply *x)
+{
+	int rc;
 
-		snprintf(why, sizeof(why),
-		         "the plan has %zu changes, more than --max-changes "
-		         "%lld; refusing",
-		         sum.settings + sum.parcels + sum.restarts,
-		         (long long)a.max_changes);
-		cli_error("%s", why);
-		report_set_error(&rr, why);
-		rc = CLI_EXIT_REFUSED;
-		goto done;
+	if (x->a.files.len == 1) {
+		if ((rc = read_whole(x->a.files.items[0], &x->text)) != 0)
+			return rc;
+		x->planfile = cmr_planfile_detect(x->text.ptr, x->text.len);
 	}
-	if ((rc = confirm(&a)) != 0)
-		goto done;
-	if (a.json)
-		printf("{\"event\":\"plan\",\"plan_id\":\"%s\",\"settings\":%zu,"
-		       "\"parcels\":%zu,\"restarts\":%zu,\"refreshes\":%zu,"
-		       "\"client_configs\":%zu,\"deferred\":%zu}\n",
-		       plan->plan_id ? plan->plan_id : "", sum.settings,
-		       sum.parcels, sum.restarts, sum.refreshes,
-		       sum.client_configs, sum.deferred);
+	rc = x->planfile ? open_planfile(x) : open_desired(x);
+	if (rc != 0)
+		return rc;
+	x->popt.flags = x->a.force_secrets ? CMR_PLAN_FORCE_SECRETS : 0;
+	if (!x->planfile && (rc = make_plan(x)) != 0)
+		return rc;
+	x->rr.plan = x->plan;
+	x->rr.cm_url = x->s.url;
+	cmr_plan_summarize(&x->sum, x->plan);
+	return 0;
+}
 
-	/* Ctrl-C: stop starting steps; the executor notices the flag. */
+static int refuse_plan_errors(struct apply *x)
+{
+	cli_error("the plan has %zu error%s; fix the desired state "
+	          "before applying",
+	          x->sum.errors, x->sum.errors == 1 ? "" : "s");
+	report_set_error(&x->rr, "the plan has errors; nothing was "
+	                         "applied");
+	return CLI_EXIT_ERROR;
+}
+
+/* Nothing to do is a converged apply (and a report). */
+static int no_changes(struct apply *x)
+{
+	x->rep.converged = true;
+	x->rr.exec = &x->rep;
+	report_finish(&x->rr, CLI_EXIT_OK);
+	if (x->a.json) {
+		cmr_buf_reset(&x->out);
+		report_json(&x->out, &x->rr);
+		fwrite(x->out.ptr, 1, x->out.len, stdout);
+	} else if (x->g->verbosity >= 0) {
+		fprintf(stderr, "No changes: CM already matches; "
+		                "nothing to apply.\n");
+	}
+	return CLI_EXIT_OK;
+}
+
+/* --max-changes: 0, or CLI_EXIT_REFUSED when the plan has more. */
+static int check_max_changes(struct apply *x)
+{
+	size_t n = x->sum.settings + x->sum.parcels + x->sum.restarts;
+	char why[160];
+
+	if (x->a.max_changes < 0 || (int64_t)n <= x->a.max_changes)
+		return 0;
+	snprintf(why, sizeof(why),
+	         "the plan has %zu changes, more than --max-changes "
+	         "%lld; refusing",
+	         n, (long long)x->a.max_changes);
+	cli_error("%s", why);
+	report_set_error(&x->rr, why);
+	return CLI_EXIT_REFUSED;
+}
+
+/* With --json: the plan's counts, before the events. */
+static void print_plan_event(const struct apply *x)
+{
+	const struct cmr_plan_summary *sum = &x->sum;
+
+	printf("{\"event\":\"plan\",\"plan_id\":\"%s\",\"settings\":%zu,"
+	       "\"parcels\":%zu,\"restarts\":%zu,\"refreshes\":%zu,"
+	       "\"client_configs\":%zu,\"deferred\":%zu}\n",
+	       x->plan->plan_id ? x->plan->plan_id : "", sum->settings,
+	       sum->parcels, sum->restarts, sum->refreshes, sum->client_configs,
+	       sum->deferred);
+}
+
+/* Ctrl-C: stop starting steps; the executor notices the flag. */
+static void catch_sigint(struct apply *x)
+{
+	struct sigaction sa;
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	got_sigint = 0;
-	handler = sigaction(SIGINT, &sa, &old_sa) == 0;
+	x->handler = sigaction(SIGINT, &sa, &x->old_sa) == 0;
+}
 
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "unknown");
-	host[sizeof(host) - 1] = '\0';
+/* The executor's options: who holds the lock, the journal, progress. */
+static void exec_options(struct cmr_exec_options *eopt, struct apply *x,
+                         struct progress *prog)
+{
+	const char *user;
+
+	if (gethostname(x->host, sizeof(x->host)) < 0)
+		snprintf(x->host, sizeof(x->host), "unknown");
+	x->host[sizeof(x->host) - 1] = '\0';
 	user = getenv("USER");
-	cmr_buf_addf(&holder, "%s@%s", user && *user ? user : "cmrecon", host);
-	memset(&prog, 0, sizeof(prog));
-	prog.g = g;
-	prog.json = a.json;
-	prog.tty = isatty(STDERR_FILENO) != 0;
-	eopt.flags = (a.no_restart ? CMR_EXEC_NO_RESTART : 0) |
-	             (a.accept_concerning ? CMR_EXEC_ACCEPT_CONCERNING : 0);
-	if (a.window) {
-		eopt.flags |= CMR_EXEC_RESTART_WINDOW;
-		eopt.window = &a.restart_window;
-		cmr_window_format(rr.restart_window, sizeof(rr.restart_window),
-		                  &a.restart_window);
+	cmr_buf_addf(&x->holder, "%s@%s", user && *user ? user : "cmrecon",
+	             x->host);
+	memset(prog, 0, sizeof(*prog));
+	prog->g = x->g;
+	prog->json = x->a.json;
+	prog->tty = isatty(STDERR_FILENO) != 0;
+	memset(eopt, 0, sizeof(*eopt));
+	eopt->flags = (x->a.no_restart ? CMR_EXEC_NO_RESTART : 0) |
+	              (x->a.accept_concerning ? CMR_EXEC_ACCEPT_CONCERNING : 0);
+	if (x->a.window) {
+		eopt->flags |= CMR_EXEC_RESTART_WINDOW;
+		eopt->window = &x->a.restart_window;
+		cmr_window_format(x->rr.restart_window,
+		                  sizeof(x->rr.restart_window),
+		                  &x->a.restart_window);
 	}
-	eopt.timeout_ms = a.timeout_ms;
-	eopt.change_ref = getenv("CMRECON_CHANGE_REF");
-	eopt.desired = s.desired;
-	eopt.plan_opt = &popt;
-	eopt.holder = holder.ptr;
-	eopt.host = host;
-	eopt.journal_path = journal_path(&jpath, plan) == 0 ? jpath.ptr : NULL;
-	eopt.interrupted = &got_sigint;
-	eopt.progress = on_event;
-	eopt.progress_ud = &prog;
-	eopt.logger = &g->logger;
-	/* (A secret written without CMRECON_HMAC_KEY gets its own warning
-	 * from the executor: it cannot be recorded.) */
-	error = cmr_exec_apply(&rep, plan, s.client, &eopt, &err);
-	if (prog.live_line)
-		fputs("\r\033[K", stderr);
-	rc = exit_code(error, &rep);
-	rr.exec = &rep;
-	if (a.window && rep.deferred)
-		note_window(&rr, &a.restart_window, g);
+	eopt->timeout_ms = x->a.timeout_ms;
+	eopt->change_ref = getenv("CMRECON_CHANGE_REF");
+	eopt->desired = x->s.desired;
+	eopt->plan_opt = &x->popt;
+	eopt->holder = x->holder.ptr;
+	eopt->host = x->host;
+	eopt->journal_path =
+	        journal_path(&x->jpath, x->plan) == 0 ? x->jpath.ptr : NULL;
+	eopt->interrupted = &got_sigint;
+	eopt->progress = on_event;
+	eopt->progress_ud = prog;
+	eopt->logger = &x->g->logger;
+}
+
+/* What went wrong, on stderr and in the report. */
+static void say_failure(struct apply *x, int error, const char *journal)
+{
+	const struct cmr_exec_report *rep = &x->rep;
+
 	if (error < 0) {
-		cli_error("%s", err.msg);
-		report_set_error(&rr, err.msg);
-		if ((rep.commands || rep.parcel_steps) &&
+		cli_error("%s", x->err.msg);
+		report_set_error(&x->rr, x->err.msg);
+		if ((rep->commands || rep->parcel_steps) &&
 		    error != CMR_ECONFLICT)
 			fprintf(stderr,
 			        "cmrecon: note: commands already started in CM "
 			        "keep running; the journal is %s\n",
-			        eopt.journal_path ? eopt.journal_path
-			                          : "not available");
-	} else if (rep.verified && !rep.converged) {
+			        journal ? journal : "not available");
+	} else if (rep->verified && !rep->converged) {
 		cli_error("apply finished but CM did not converge: %zu "
 		          "change%s remain (run `cmrecon plan` to see them)",
-		          rep.remaining, rep.remaining == 1 ? "" : "s");
+		          rep->remaining, rep->remaining == 1 ? "" : "s");
 	}
-	cmr_buf_reset(&out);
-	report_finish(&rr, rc);
-	report_json(&out, &rr);
-	if (a.json) {
-		fwrite(out.ptr, 1, out.len, stdout);
-	} else if (g->verbosity >= 0) {
-		printf("Apply %s: %zu setting%s in %zu write%s, %zu parcel "
-		       "step%s, %zu restart%s, %zu refresh%s, %zu client "
-		       "config%s, %zu deferred, %zu in maintenance, %zu "
-		       "stopped.\n",
-		       error < 0 ? "stopped" : "complete", rep.settings,
-		       rep.settings == 1 ? "" : "s", rep.writes,
-		       rep.writes == 1 ? "" : "s", rep.parcel_steps,
-		       rep.parcel_steps == 1 ? "" : "s", rep.restarted,
-		       rep.restarted == 1 ? "" : "s", rep.refreshed,
-		       rep.refreshed == 1 ? "" : "es", rep.client_configs,
-		       rep.client_configs == 1 ? "" : "s", rep.deferred,
-		       rep.maintenance, rep.stopped);
-	}
+}
+
+/* The one-line summary of what was done. */
+static void print_summary(const struct cmr_exec_report *rep, int error)
+{
+	printf("Apply %s: %zu setting%s in %zu write%s, %zu parcel "
+	       "step%s, %zu restart%s, %zu refresh%s, %zu client "
+	       "config%s, %zu deferred, %zu in maintenance, %zu "
+	       "stopped.\n",
+	       error < 0 ? "stopped" : "complete", rep->settings,
+	       rep->settings == 1 ? "" : "s", rep->writes,
+	       rep->writes == 1 ? "" : "s", rep->parcel_steps,
+	       rep->parcel_steps == 1 ? "" : "s", rep->restarted,
+	       rep->restarted == 1 ? "" : "s", rep->refreshed,
+	       rep->refreshed == 1 ? "" : "es", rep->client_configs,
+	       rep->client_configs == 1 ? "" : "s", rep->deferred,
+	       rep->maintenance, rep->stopped);
+}
+
+/* Applies the plan and reports; returns the exit code. */
+static int execute(struct apply *x)
+{
+	struct cmr_exec_options eopt;
+	struct progress prog;
+	int error;
+	int rc;
+
+	if (x->a.json)
+		print_plan_event(x);
+	catch_sigint(x);
+	exec_options(&eopt, x, &prog);
+	/* (A secret written without CMRECON_HMAC_KEY gets its own warning
+	 * from the executor: it cannot be recorded.) */
+	error = cmr_exec_apply(&x->rep, x->plan, x->s.client, &eopt, &x->err);
+	if (prog.live_line)
+		fputs("\r\033[K", stderr);
+	rc = exit_code(error, &x->rep);
+	x->rr.exec = &x->rep;
+	if (x->a.window && x->rep.deferred)
+		note_window(&x->rr, &x->a.restart_window, x->g);
+	say_failure(x, error, eopt.journal_path);
+	cmr_buf_reset(&x->out);
+	report_finish(&x->rr, rc);
+	report_json(&x->out, &x->rr);
+	if (x->a.json)
+		fwrite(x->out.ptr, 1, x->out.len, stdout);
+	else if (x->g->verbosity >= 0)
+		print_summary(&x->rep, error);
 	fflush(stdout);
-done:
-	/* Every run that got past its arguments reports, failures too: a
-	 * scheduled run's monitoring needs those most. */
-	if (parsed && (a.report_file || a.metrics_file)) {
-		report_finish(&rr, rc);
-		if (report_write(&rr, a.report_file, a.metrics_file) != 0 &&
+	return rc;
+}
+
+/*
+ * Every run that got past its arguments reports, failures too: a
+ * scheduled run's monitoring needs those most.  Then everything is
+ * released; returns the exit code.
+ */
+static int apply_finish(struct apply *x, int rc)
+{
+	if (x->parsed && (x->a.report_file || x->a.metrics_file)) {
+		report_finish(&x->rr, rc);
+		if (report_write(&x->rr, x->a.report_file, x->a.metrics_file) !=
+		            0 &&
 		    rc == CLI_EXIT_OK)
 			rc = CLI_EXIT_ERROR;
 	}
-	if (handler)
-		sigaction(SIGINT, &old_sa, NULL);
-	cmr_buf_release(&text);
-	cmr_buf_release(&out);
-	cmr_buf_release(&jpath);
-	cmr_buf_release(&holder);
-	cmr_plan_free(plan);
-	cmr_params_free(params);
-	cmr_state_free(live);
-	session_release(&s);
-	cmr_vec_release(&a.files);
+	if (x->handler)
+		sigaction(SIGINT, &x->old_sa, NULL);
+	cmr_buf_release(&x->text);
+	cmr_buf_release(&x->out);
+	cmr_buf_release(&x->jpath);
+	cmr_buf_release(&x->holder);
+	cmr_plan_free(x->plan);
+	cmr_params_free(x->params);
+	cmr_state_free(x->live);
+	session_release(&x->s);
+	cmr_vec_release(&x->a.files);
 	return rc;
+}
+
+int cmd_apply(int argc, char **argv, const struct cli_globals *g)
+{
+	struct apply x;
+	int rc;
+
+	apply_init(&x, g);
+	if ((rc = parse_args(&x.a, argc, argv)) != 0)
+		goto done;
+	x.parsed = true;
+	if ((rc = get_plan(&x)) != 0)
+		goto done;
+	if (x.sum.errors) {
+		rc = refuse_plan_errors(&x);
+		goto done;
+	}
+	if (!cmr_plan_has_changes(x.plan)) {
+		rc = no_changes(&x);
+		goto done;
+	}
+	if ((rc = check_max_changes(&x)) != 0 || (rc = confirm(&x.a)) != 0)
+		goto done;
+	rc = execute(&x);
+done:
+	return apply_finish(&x, rc);
 }

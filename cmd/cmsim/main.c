@@ -93,8 +93,10 @@ static void data_dir(char *out, size_t size)
 		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(out, size, "%s/../share/cmrecon", exe);
-			if (has_catalog(out))
+			/* A path cut short by the buffer is not looked at. */
+			if (snprintf(out, size, "%s/../share/cmrecon", exe) <
+			            (int)size &&
+			    has_catalog(out))
 				return;
 		}
 	}

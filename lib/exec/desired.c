@@ -9,6 +9,7 @@
  * read, the changes give the keys and values, the secret_source of a
  * secret change ("env NAME" / "file PATH") is its reference.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "cmr/alloc.h"
@@ -42,7 +43,9 @@ static int next_seg(struct cmr_buf *out, const char **p)
 static int add_key_scope(struct cmr_state *st, const char *key,
                          struct cmr_error *err)
 {
-	struct cmr_buf a = CMR_BUF_INIT, b = CMR_BUF_INIT, g = CMR_BUF_INIT;
+	struct cmr_buf a = CMR_BUF_INIT;
+	struct cmr_buf b = CMR_BUF_INIT;
+	struct cmr_buf g = CMR_BUF_INIT;
 	struct cmr_cluster *c = NULL;
 	struct cmr_service *s = NULL;
 	struct cmr_role_config_group *grp = NULL;
@@ -167,12 +170,67 @@ static int add_change(struct cmr_state *st, struct cmr_config *cfg,
 	return cmr_config_set(NULL, st, cfg, ch->key, &v, sensitive, NULL, err);
 }
 
+/* The changes of one plan scope, into the scope's desired config. */
+static int add_scope_changes(struct cmr_state *st,
+                             const struct cmr_scope_change *sc,
+                             struct cmr_error *err)
+{
+	struct cmr_config *cfg = NULL;
+	size_t j;
+	int error;
+
+	error = scope_config(&cfg, st, sc, err);
+	for (j = 0; error == 0 && j < sc->changes.len; j++)
+		error = add_change(st, cfg, sc->changes.items[j], err);
+	return error;
+}
+
+/* A parcel change: the parcel, at the stage the plan leads it to. */
+static int add_parcel(struct cmr_state *st, const struct cmr_parcel_change *pc,
+                      struct cmr_error *err)
+{
+	struct cmr_cluster *c = NULL;
+	struct cmr_parcel *p = NULL;
+	int error;
+
+	error = cmr_state_add_cluster(&c, st, pc->cluster, err);
+	if (error == 0)
+		error = cmr_cluster_add_parcel(&p, st, c, pc->product,
+		                               pc->version, err);
+	if (error == 0)
+		p->stage = pc->to;
+	return error;
+}
+
+/* A restart: the service, with the restart policy its action implies. */
+static int add_restart(struct cmr_state *st, const struct cmr_restart *rs,
+                       struct cmr_error *err)
+{
+	struct cmr_cluster *c = NULL;
+	struct cmr_service *s = NULL;
+	int error;
+
+	if ((error = cmr_state_add_cluster(&c, st, rs->cluster, err)) < 0 ||
+	    (error = cmr_cluster_add_service(&s, st, c, rs->service, err)) < 0)
+		return error;
+	assert(s !=
+	       NULL); /* cmr_cluster_add_service sets it when it succeeds */
+	if (rs->action == CMR_ACTION_ROLLING)
+		s->restart = CMR_RESTART_ROLLING;
+	else if (rs->action == CMR_ACTION_DEFERRED)
+		s->restart = CMR_RESTART_NEVER;
+	if (rs->service_type && !s->type &&
+	    !(s->type = cmr_state_strdup(st, rs->service_type)))
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	return 0;
+}
+
 int cmr_exec_desired_from_plan(struct cmr_state **out,
                                const struct cmr_plan *plan,
                                struct cmr_error *err)
 {
 	struct cmr_state *st = NULL;
-	size_t i, j;
+	size_t i;
 	int error;
 
 	*out = NULL;
@@ -187,45 +245,12 @@ int cmr_exec_desired_from_plan(struct cmr_state **out,
 	for (i = 0; error == 0 && i < plan->fingerprints.len; i++)
 		error = add_key_scope(st, plan->fingerprints.items[i]->scope,
 		                      err);
-	for (i = 0; error == 0 && i < plan->scopes.len; i++) {
-		const struct cmr_scope_change *sc = plan->scopes.items[i];
-		struct cmr_config *cfg = NULL;
-
-		error = scope_config(&cfg, st, sc, err);
-		for (j = 0; error == 0 && j < sc->changes.len; j++)
-			error = add_change(st, cfg, sc->changes.items[j], err);
-	}
-	for (i = 0; error == 0 && i < plan->parcels.len; i++) {
-		const struct cmr_parcel_change *pc = plan->parcels.items[i];
-		struct cmr_cluster *c = NULL;
-		struct cmr_parcel *p = NULL;
-
-		error = cmr_state_add_cluster(&c, st, pc->cluster, err);
-		if (error == 0)
-			error = cmr_cluster_add_parcel(&p, st, c, pc->product,
-			                               pc->version, err);
-		if (error == 0)
-			p->stage = pc->to;
-	}
-	for (i = 0; error == 0 && i < plan->restarts.len; i++) {
-		const struct cmr_restart *rs = plan->restarts.items[i];
-		struct cmr_cluster *c = NULL;
-		struct cmr_service *s = NULL;
-
-		error = cmr_state_add_cluster(&c, st, rs->cluster, err);
-		if (error == 0)
-			error = cmr_cluster_add_service(&s, st, c, rs->service,
-			                                err);
-		if (error < 0)
-			break;
-		if (rs->action == CMR_ACTION_ROLLING)
-			s->restart = CMR_RESTART_ROLLING;
-		else if (rs->action == CMR_ACTION_DEFERRED)
-			s->restart = CMR_RESTART_NEVER;
-		if (rs->service_type && !s->type &&
-		    !(s->type = cmr_state_strdup(st, rs->service_type)))
-			error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
-	}
+	for (i = 0; error == 0 && i < plan->scopes.len; i++)
+		error = add_scope_changes(st, plan->scopes.items[i], err);
+	for (i = 0; error == 0 && i < plan->parcels.len; i++)
+		error = add_parcel(st, plan->parcels.items[i], err);
+	for (i = 0; error == 0 && i < plan->restarts.len; i++)
+		error = add_restart(st, plan->restarts.items[i], err);
 	if (error < 0) {
 		cmr_state_free(st);
 		return error;

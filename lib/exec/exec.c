@@ -28,6 +28,7 @@
  */
 #include "cmr/exec.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -307,6 +308,128 @@ done:
 	return error;
 }
 
+/* What run_command sends, and where it looks for it in CM. */
+struct command_call {
+	const char *phase;
+	const char *target;
+	const char *url; /* POST */
+	const struct cmr_buf *body;
+	const char *list_url; /* the active commands */
+	const char *name;
+	const char *cluster; /* with service: a service's command */
+	const char *service;
+};
+
+/*
+ * CM accepted the POST: the command it started (*id), or -1 when it
+ * finished at once; a command that failed at once is an error.
+ */
+static int post_accepted(int64_t *id, struct run *r,
+                         const struct command_call *cc,
+                         const struct cmr_http_response *resp,
+                         struct cmr_error *err)
+{
+	struct cmr_api_command cmd;
+	int error;
+
+	error = cmr_api_decode_command(&cmd, cc->url, resp->body.ptr,
+	                               resp->body.len, err);
+	if (error < 0)
+		return error;
+	*id = cmd.id;
+	r->rep->commands++;
+	run_emit(r, CMR_EXEC_EV_STEP, cc->phase, cc->target, *id, "%s started",
+	         cc->name);
+	if (*id < 0 && cmd.has_success && !cmd.success)
+		return cmr_error_set(err, CMR_EAPI, "%s on %s failed: %s",
+		                     cc->name, cc->target, cmd.result_message);
+	return 0;
+}
+
+/*
+ * After a POST whose outcome is open (post_unsettled): says so, then looks
+ * in CM for the command (*id, to wait on) and, when it is not there, for
+ * its work done anyway (*done: it is not sent again).
+ */
+static int look_up_unsettled(int64_t *id, bool *done, struct run *r,
+                             const struct command_call *cc,
+                             const struct cmr_http_response *resp,
+                             struct cmr_error *err)
+{
+	int error;
+
+	if (resp->flags & CMR_HTTP_RESP_MAYBE_APPLIED)
+		run_emit(r, CMR_EXEC_EV_WARN, cc->phase, cc->target, -1,
+		         "the answer to %s was lost; looking for it "
+		         "in CM before sending it again",
+		         cc->name);
+	else
+		run_emit(r, CMR_EXEC_EV_WARN, cc->phase, cc->target, -1,
+		         "%s: CM answered HTTP %ld; looking for it in "
+		         "CM before sending it again",
+		         cc->name, resp->status);
+	if ((error = find_active(id, r, cc->list_url, cc->name, err)) < 0)
+		return error;
+	if (*id >= 0) {
+		run_emit(r, CMR_EXEC_EV_STEP, cc->phase, cc->target, *id,
+		         "%s is running in CM; waiting for it", cc->name);
+		return 0;
+	}
+	if ((error = work_done(done, r, cc->cluster, cc->service, cc->name,
+	                       err)) < 0)
+		return error;
+	if (*done) {
+		r->rep->commands++;
+		run_emit(r, CMR_EXEC_EV_DONE, cc->phase, cc->target, -1,
+		         "%s already took effect in CM; not sent again",
+		         cc->name);
+	}
+	return 0;
+}
+
+/*
+ * POSTs the command until its outcome is known, retrying a POST whose
+ * outcome is open with backoff for up to POST_RETRY_DEADLINE_MS.  *id is
+ * the command to wait on, or -1 when there is none: it finished at once,
+ * or its work was found done.
+ */
+static int post_command(int64_t *id, struct run *r,
+                        const struct command_call *cc, struct cmr_error *err)
+{
+	struct cmr_http_response resp;
+	struct cmr_error e = CMR_ERROR_INIT;
+	int64_t deadline = r->clock->now_ms(r->clock) + POST_RETRY_DEADLINE_MS;
+	int64_t delay = POST_RETRY_INITIAL_MS;
+	bool done_anyway = false;
+	int error;
+
+	cmr_http_response_init(&resp);
+	for (;;) {
+		cmr_error_clear(&e);
+		error = call(r, "POST", cc->url, cc->body, &resp, &e);
+		if (error == 0) {
+			error = post_accepted(id, r, cc, &resp, err);
+			break;
+		}
+		if (!post_unsettled(&resp) ||
+		    r->clock->now_ms(r->clock) >= deadline) {
+			if (err && err->code == CMR_OK)
+				*err = e;
+			break;
+		}
+		error = look_up_unsettled(id, &done_anyway, r, cc, &resp, err);
+		if (error < 0 || *id >= 0 || done_anyway)
+			break;
+		if ((error = stop_if_interrupted(r, err)) < 0)
+			break;
+		r->clock->sleep_ms(r->clock, delay);
+		delay = delay * 2 > POST_RETRY_MAX_MS ? POST_RETRY_MAX_MS
+		                                      : delay * 2;
+	}
+	cmr_http_response_release(&resp);
+	return error;
+}
+
 /*
  * Starts a command with POST url (body may be NULL) and waits for it,
  * unless one of that name is already active in `list_url`, which is then
@@ -321,86 +444,23 @@ static int run_command(struct run *r, const char *phase, const char *target,
                        const char *cluster, const char *service,
                        enum cmr_wait_kind kind, struct cmr_error *err)
 {
-	struct cmr_http_response resp;
+	const struct command_call cc = { phase,    target, url,     body,
+		                         list_url, name,   cluster, service };
 	struct cmr_api_command cmd;
-	struct cmr_error e = CMR_ERROR_INIT;
-	int64_t id = -1, deadline, delay = POST_RETRY_INITIAL_MS;
-	bool done_anyway = false;
+	int64_t id = -1;
 	int error;
 
-	cmr_http_response_init(&resp);
 	if ((error = stop_if_interrupted(r, err)) < 0)
-		goto done;
+		return error;
 	if ((error = find_active(&id, r, list_url, name, err)) < 0)
-		goto done;
-	if (id >= 0) {
+		return error;
+	if (id >= 0)
 		run_emit(r, CMR_EXEC_EV_STEP, phase, target, id,
 		         "%s is already running in CM; waiting for it", name);
-	}
-	deadline = r->clock->now_ms(r->clock) + POST_RETRY_DEADLINE_MS;
-	while (id < 0) {
-		cmr_error_clear(&e);
-		error = call(r, "POST", url, body, &resp, &e);
-		if (error == 0) {
-			error = cmr_api_decode_command(&cmd, url, resp.body.ptr,
-			                               resp.body.len, err);
-			if (error < 0)
-				goto done;
-			id = cmd.id;
-			r->rep->commands++;
-			run_emit(r, CMR_EXEC_EV_STEP, phase, target, id,
-			         "%s started", name);
-			if (id < 0 && cmd.has_success && !cmd.success) {
-				error = cmr_error_set(
-				        err, CMR_EAPI, "%s on %s failed: %s",
-				        name, target, cmd.result_message);
-				goto done;
-			}
-			break;
-		}
-		if (!post_unsettled(&resp) ||
-		    r->clock->now_ms(r->clock) >= deadline) {
-			if (err && err->code == CMR_OK)
-				*err = e;
-			goto done;
-		}
-		if (resp.flags & CMR_HTTP_RESP_MAYBE_APPLIED)
-			run_emit(r, CMR_EXEC_EV_WARN, phase, target, -1,
-			         "the answer to %s was lost; looking for it "
-			         "in CM before sending it again",
-			         name);
-		else
-			run_emit(r, CMR_EXEC_EV_WARN, phase, target, -1,
-			         "%s: CM answered HTTP %ld; looking for it in "
-			         "CM before sending it again",
-			         name, resp.status);
-		if ((error = find_active(&id, r, list_url, name, err)) < 0)
-			goto done;
-		if (id >= 0) {
-			run_emit(r, CMR_EXEC_EV_STEP, phase, target, id,
-			         "%s is running in CM; waiting for it", name);
-			break;
-		}
-		if ((error = work_done(&done_anyway, r, cluster, service, name,
-		                       err)) < 0)
-			goto done;
-		if (done_anyway) {
-			r->rep->commands++;
-			run_emit(r, CMR_EXEC_EV_DONE, phase, target, -1,
-			         "%s already took effect in CM; not sent again",
-			         name);
-			goto done;
-		}
-		if ((error = stop_if_interrupted(r, err)) < 0)
-			goto done;
-		r->clock->sleep_ms(r->clock, delay);
-		delay = delay * 2 > POST_RETRY_MAX_MS ? POST_RETRY_MAX_MS
-		                                      : delay * 2;
-	}
-	if (id < 0) {
-		error = 0; /* synchronous, and it succeeded */
-		goto done;
-	}
+	else if ((error = post_command(&id, r, &cc, err)) < 0)
+		return error;
+	if (id < 0)
+		return 0; /* synchronous and it succeeded, or done anyway */
 	error = cmr_wait_command(&cmd, &r->w, id, kind, err);
 	if (error == 0)
 		run_emit(r, CMR_EXEC_EV_DONE, phase, target, id, "%s finished",
@@ -408,8 +468,6 @@ static int run_command(struct run *r, const char *phase, const char *target,
 	else
 		run_emit(r, CMR_EXEC_EV_FAIL, phase, target, id, "%s",
 		         err ? err->msg : name);
-done:
-	cmr_http_response_release(&resp);
 	return error;
 }
 
@@ -492,9 +550,54 @@ static const struct cmr_config *desired_config(const struct cmr_state *d,
 /* Wipes and releases a buffer that held secrets. */
 static void wipe(struct cmr_buf *b)
 {
+	assert(b->ptr != NULL); /* a cmr_buf's ptr is never NULL (buf.h) */
 	if (b->alloc)
 		memset(b->ptr, 0, b->alloc);
 	cmr_buf_release(b);
+}
+
+/*
+ * Resolves the secret that change ch of scope s writes into val, and
+ * appends it, NUL-terminated, to `secrets`.  val is wiped on failure.
+ */
+static int resolve_secret(struct cmr_buf *val, struct cmr_buf *secrets,
+                          const struct run *r, const struct cmr_config *dc,
+                          const struct cmr_scope_change *s,
+                          const struct cmr_change *ch, struct cmr_error *err)
+{
+	const struct cmr_plan_options *po = r->opt->plan_opt;
+	const struct cmr_config_entry *e =
+	        dc ? cmr_config_find(dc, ch->key) : NULL;
+	int error;
+
+	if (!e || !po || !po->resolve ||
+	    (e->value.kind != CMR_VALUE_ENV && e->value.kind != CMR_VALUE_FILE))
+		return cmr_error_set(
+		        err, CMR_EINVAL,
+		        "secret '%s' of %s: no reference to resolve", ch->key,
+		        s->service ? s->service : "CM");
+	error = po->resolve(val, &e->value, po->resolve_ud, err);
+	if (error < 0) {
+		wipe(val);
+		return error;
+	}
+	cmr_buf_add(secrets, val->ptr, val->len);
+	cmr_buf_addc(secrets, '\0');
+	return 0;
+}
+
+/* One {"name":...,"value":...} item of a PUT body; v NULL: null. */
+static void add_item(struct cmr_buf *body, const struct cmr_change *ch,
+                     const char *v, bool first)
+{
+	cmr_buf_adds(body, first ? "{\"name\":" : ",{\"name\":");
+	cmr_buf_add_json_str(body, ch->key);
+	cmr_buf_adds(body, ",\"value\":");
+	if (ch->op == CMR_OP_RESET || !v)
+		cmr_buf_adds(body, "null");
+	else
+		cmr_buf_add_json_str(body, v);
+	cmr_buf_addc(body, '}');
 }
 
 /*
@@ -507,7 +610,6 @@ static int scope_body(struct cmr_buf *body, struct cmr_buf *secrets,
                       size_t *nitems, struct cmr_error *err)
 {
 	const struct cmr_config *dc = desired_config(r->opt->desired, s);
-	const struct cmr_plan_options *po = r->opt->plan_opt;
 	size_t i;
 	bool first = true;
 
@@ -521,38 +623,15 @@ static int scope_body(struct cmr_buf *body, struct cmr_buf *secrets,
 		if (!written(ch))
 			continue;
 		if (ch->sensitive && ch->op != CMR_OP_RESET) {
-			const struct cmr_config_entry *e =
-			        dc ? cmr_config_find(dc, ch->key) : NULL;
-			int error;
+			int error = resolve_secret(&val, secrets, r, dc, s, ch,
+			                           err);
 
-			if (!e || !po || !po->resolve ||
-			    (e->value.kind != CMR_VALUE_ENV &&
-			     e->value.kind != CMR_VALUE_FILE))
-				return cmr_error_set(err, CMR_EINVAL,
-				                     "secret '%s' of %s: no "
-				                     "reference to resolve",
-				                     ch->key,
-				                     s->service ? s->service
-				                                : "CM");
-			error = po->resolve(&val, &e->value, po->resolve_ud,
-			                    err);
-			if (error < 0) {
-				wipe(&val);
+			if (error < 0)
 				return error;
-			}
-			cmr_buf_add(secrets, val.ptr, val.len);
-			cmr_buf_addc(secrets, '\0');
 			v = val.ptr;
 		}
-		cmr_buf_adds(body, first ? "{\"name\":" : ",{\"name\":");
+		add_item(body, ch, v, first);
 		first = false;
-		cmr_buf_add_json_str(body, ch->key);
-		cmr_buf_adds(body, ",\"value\":");
-		if (ch->op == CMR_OP_RESET || !v)
-			cmr_buf_adds(body, "null");
-		else
-			cmr_buf_add_json_str(body, v);
-		cmr_buf_addc(body, '}');
 		wipe(&val);
 		(*nitems)++;
 	}
@@ -612,8 +691,10 @@ static int record_secrets(struct run *r, const struct cmr_scope_change *s,
 	const struct cmr_plan_options *po = r->opt->plan_opt;
 	const char *cluster = s->cluster;
 	const char *p = secrets->ptr;
-	struct cmr_buf key = CMR_BUF_INIT, name = CMR_BUF_INIT;
-	struct cmr_buf rec = CMR_BUF_INIT, url = CMR_BUF_INIT;
+	struct cmr_buf key = CMR_BUF_INIT;
+	struct cmr_buf name = CMR_BUF_INIT;
+	struct cmr_buf rec = CMR_BUF_INIT;
+	struct cmr_buf url = CMR_BUF_INIT;
 	struct cmr_buf body = CMR_BUF_INIT;
 	struct cmr_http_response resp;
 	size_t i;
@@ -680,6 +761,88 @@ static int record_secrets(struct run *r, const struct cmr_scope_change *s,
 	return error;
 }
 
+/* Reads scope `as` back (GET url, into resp) and compares it with what
+ * was written. */
+static int read_back(struct run *r, const struct cmr_scope_change *s,
+                     const struct cmr_api_scope *as, struct cmr_buf *url,
+                     struct cmr_http_response *resp, struct cmr_error *err)
+{
+	int error;
+
+	cmr_buf_reset(url);
+	if (cmr_api_build_config(url, r->ver, as, NULL) < 0)
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	if ((error = call(r, "GET", url->ptr, NULL, resp, err)) < 0)
+		return error;
+	return check_readback(s, url->ptr, &resp->body, err);
+}
+
+/* The number of secrets scope s writes. */
+static size_t count_secrets(const struct cmr_scope_change *s)
+{
+	size_t j;
+	size_t n = 0;
+
+	for (j = 0; j < s->changes.len; j++)
+		if (written(s->changes.items[j]) &&
+		    s->changes.items[j]->sensitive &&
+		    s->changes.items[j]->op != CMR_OP_RESET)
+			n++;
+	return n;
+}
+
+/*
+ * Writes one scope's changes (nothing when none is written), reads them
+ * back and records its secrets.
+ */
+static int write_scope(struct run *r, const struct cmr_scope_change *s,
+                       struct cmr_http_response *resp, struct cmr_error *err)
+{
+	struct cmr_buf url = CMR_BUF_INIT;
+	struct cmr_buf body = CMR_BUF_INIT;
+	struct cmr_buf secrets = CMR_BUF_INIT;
+	struct cmr_api_scope as;
+	char tgt[512];
+	size_t n = 0;
+	int error;
+
+	scope_target(tgt, sizeof(tgt), s);
+	api_scope(&as, s);
+	error = scope_body(&body, &secrets, r, s, &n, err);
+	if (error == 0 && n == 0) {
+		wipe(&body);
+		wipe(&secrets);
+		return 0;
+	}
+	if (error == 0 &&
+	    cmr_api_build_config_put(&url, r->ver, &as, r->message) < 0)
+		error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	if (error == 0) {
+		run_emit(r, CMR_EXEC_EV_STEP, "settings", tgt, -1,
+		         "writing %zu setting%s", n, n == 1 ? "" : "s");
+		error = call(r, "PUT", url.ptr, &body, resp, err);
+		r->rep->writes++;
+	}
+	wipe(&body);
+	if (error == 0)
+		error = read_back(r, s, &as, &url, resp, err);
+	if (error == 0) {
+		r->rep->settings += n;
+		r->rep->secrets += count_secrets(s);
+		error = record_secrets(r, s, &secrets, err);
+	}
+	wipe(&secrets);
+	cmr_buf_release(&url);
+	if (error == 0)
+		run_emit(r, CMR_EXEC_EV_DONE, "settings", tgt, -1,
+		         "%zu setting%s written and read back", n,
+		         n == 1 ? "" : "s");
+	else
+		run_emit(r, CMR_EXEC_EV_FAIL, "settings", tgt, -1, "%s",
+		         err ? err->msg : "failed");
+	return error;
+}
+
 /* Writes the scopes of the plan whose kind is in [lo, hi], then reads
  * each one back. */
 static int write_scopes(struct run *r, enum cmr_scope_kind lo,
@@ -693,65 +856,13 @@ static int write_scopes(struct run *r, enum cmr_scope_kind lo,
 	cmr_http_response_init(&resp);
 	for (i = 0; i < p->scopes.len && error == 0; i++) {
 		const struct cmr_scope_change *s = p->scopes.items[i];
-		struct cmr_buf url = CMR_BUF_INIT, body = CMR_BUF_INIT;
-		struct cmr_buf secrets = CMR_BUF_INIT;
-		struct cmr_api_scope as;
-		char tgt[512];
-		size_t n = 0, j;
 
 		if (s->kind < lo || s->kind > hi ||
 		    (s->cluster && !run_in_lane(r, s->cluster)))
 			continue;
 		if ((error = stop_if_interrupted(r, err)) < 0)
 			break;
-		scope_target(tgt, sizeof(tgt), s);
-		api_scope(&as, s);
-		error = scope_body(&body, &secrets, r, s, &n, err);
-		if (error == 0 && n == 0) {
-			wipe(&body);
-			wipe(&secrets);
-			continue;
-		}
-		if (error == 0 &&
-		    cmr_api_build_config_put(&url, r->ver, &as, r->message) < 0)
-			error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
-		if (error == 0) {
-			run_emit(r, CMR_EXEC_EV_STEP, "settings", tgt, -1,
-			         "writing %zu setting%s", n, n == 1 ? "" : "s");
-			error = call(r, "PUT", url.ptr, &body, &resp, err);
-			r->rep->writes++;
-		}
-		wipe(&body);
-		if (error == 0) {
-			cmr_buf_reset(&url);
-			if (cmr_api_build_config(&url, r->ver, &as, NULL) < 0)
-				error = cmr_error_set(err, CMR_ENOMEM,
-				                      "out of memory");
-			else
-				error = call(r, "GET", url.ptr, NULL, &resp,
-				             err);
-			if (error == 0)
-				error = check_readback(s, url.ptr, &resp.body,
-				                       err);
-		}
-		if (error == 0) {
-			r->rep->settings += n;
-			for (j = 0; j < s->changes.len; j++)
-				if (written(s->changes.items[j]) &&
-				    s->changes.items[j]->sensitive &&
-				    s->changes.items[j]->op != CMR_OP_RESET)
-					r->rep->secrets++;
-			error = record_secrets(r, s, &secrets, err);
-		}
-		wipe(&secrets);
-		cmr_buf_release(&url);
-		if (error == 0)
-			run_emit(r, CMR_EXEC_EV_DONE, "settings", tgt, -1,
-			         "%zu setting%s written and read back", n,
-			         n == 1 ? "" : "s");
-		else
-			run_emit(r, CMR_EXEC_EV_FAIL, "settings", tgt, -1, "%s",
-			         err ? err->msg : "failed");
+		error = write_scope(r, s, &resp, err);
 	}
 	cmr_http_response_release(&resp);
 	return error;
@@ -814,23 +925,88 @@ static enum cmr_wait_kind step_kind(enum cmr_parcel_cmd c)
 #define PARCEL_400_DEADLINE_MS ((int64_t)60 * 1000)
 
 /*
+ * Reads the stage of parcel pc (GET purl, into resp) into st.  A 404 says
+ * CM does not offer the parcel to the cluster.
+ */
+static int parcel_read(struct cmr_api_parcel_status *st, struct run *r,
+                       const struct cmr_parcel_change *pc, const char *purl,
+                       struct cmr_http_response *resp, struct cmr_error *err)
+{
+	struct cmr_error e = CMR_ERROR_INIT;
+	int error;
+
+	error = call(r, "GET", purl, NULL, resp, &e);
+	if (error < 0 && resp->status == 404)
+		return cmr_error_set(
+		        err, CMR_EAPI,
+		        "parcel %s %s is not offered to cluster '%s'%s; "
+		        "check REMOTE_PARCEL_REPO_URLS (CM: %s)",
+		        pc->product, pc->version, pc->cluster,
+		        r->plan->refresh_parcel_repos
+		                ? " even after refreshParcelRepos"
+		                : "",
+		        e.msg);
+	if (error < 0) {
+		if (err && err->code == CMR_OK)
+			*err = e;
+		return error;
+	}
+	return cmr_api_decode_parcel(st, purl, resp->body.ptr, resp->body.len,
+	                             err);
+}
+
+/* CM accepted parcel command `cmd` (POST url): counted, and an error when
+ * its answer says it failed. */
+static int parcel_posted(struct run *r, enum cmr_parcel_cmd cmd,
+                         const char *tgt, const char *url,
+                         const struct cmr_http_response *resp,
+                         struct cmr_error *err)
+{
+	struct cmr_api_command c;
+
+	r->rep->parcel_steps++;
+	if (cmr_api_decode_command(&c, url, resp->body.ptr, resp->body.len,
+	                           NULL) == 0 &&
+	    c.has_success && !c.success)
+		return cmr_error_set(err, CMR_EAPI, "%s of parcel %s: %s",
+		                     cmr_parcel_cmd_verb(cmd), tgt,
+		                     c.result_message);
+	run_emit(r, CMR_EXEC_EV_STEP, "parcel", tgt, -1, "%s started",
+	         cmr_parcel_cmd_verb(cmd));
+	return 0;
+}
+
+/*
+ * Whether a parcel POST that failed is sent again: a lost answer or a 5xx
+ * (the stage read on the next turn tells whether CM acted) and a
+ * transient 400 are, but only until the deadline.
+ */
+static bool parcel_retry(struct run *r, const struct cmr_http_response *resp,
+                         int64_t deadline)
+{
+	return (post_unsettled(resp) || resp->status == 400) &&
+	       r->clock->now_ms(r->clock) < deadline;
+}
+
+/*
  * Sends one parcel command, unless the parcel is already in (or moving
  * to) the stage it leads to -- a resumed apply.  Transient 400s (CM's
  * parcel state settling) are retried with backoff for a short deadline.
- * *out_sent says whether a command was sent.
  */
 static int parcel_start(struct run *r, const struct cmr_parcel_change *pc,
                         enum cmr_parcel_cmd cmd, struct cmr_error *err)
 {
-	struct cmr_buf url = CMR_BUF_INIT, purl = CMR_BUF_INIT;
+	struct cmr_buf url = CMR_BUF_INIT;
+	struct cmr_buf purl = CMR_BUF_INIT;
 	struct cmr_http_response resp;
 	struct cmr_api_parcel_status st;
-	struct cmr_api_command c;
 	char tgt[512];
-	int64_t deadline, delay = 1000;
+	int64_t deadline;
+	int64_t delay = 1000;
 	int error;
 
 	cmr_http_response_init(&resp);
+	memset(&st, 0, sizeof(st));
 	snprintf(tgt, sizeof(tgt), "%s %s %s", pc->cluster, pc->product,
 	         pc->version);
 	if (cmr_api_build_parcel_command(&url, r->ver, pc->cluster, pc->product,
@@ -845,28 +1021,8 @@ static int parcel_start(struct run *r, const struct cmr_parcel_change *pc,
 	for (;;) {
 		struct cmr_error e = CMR_ERROR_INIT;
 
-		error = call(r, "GET", purl.ptr, NULL, &resp, &e);
-		if (error < 0 && resp.status == 404) {
-			error = cmr_error_set(
-			        err, CMR_EAPI,
-			        "parcel %s %s is not offered to cluster '%s'%s; "
-			        "check REMOTE_PARCEL_REPO_URLS (CM: %s)",
-			        pc->product, pc->version, pc->cluster,
-			        r->plan->refresh_parcel_repos
-			                ? " even after refreshParcelRepos"
-			                : "",
-			        e.msg);
+		if ((error = parcel_read(&st, r, pc, purl.ptr, &resp, err)) < 0)
 			goto done;
-		}
-		if (error < 0) {
-			if (err && err->code == CMR_OK)
-				*err = e;
-			goto done;
-		}
-		if ((error = cmr_api_decode_parcel(&st, purl.ptr, resp.body.ptr,
-		                                   resp.body.len, err)) < 0)
-			goto done;
-		cmr_error_clear(&e);
 		if (st.stage == step_result(cmd) ||
 		    st.stage == step_transient(cmd)) {
 			run_emit(r, CMR_EXEC_EV_STEP, "parcel", tgt, -1,
@@ -878,25 +1034,10 @@ static int parcel_start(struct run *r, const struct cmr_parcel_change *pc,
 		}
 		error = call(r, "POST", url.ptr, NULL, &resp, &e);
 		if (error == 0) {
-			r->rep->parcel_steps++;
-			if (cmr_api_decode_command(&c, url.ptr, resp.body.ptr,
-			                           resp.body.len, NULL) == 0 &&
-			    c.has_success && !c.success) {
-				error = cmr_error_set(err, CMR_EAPI,
-				                      "%s of parcel %s: %s",
-				                      cmr_parcel_cmd_verb(cmd),
-				                      tgt, c.result_message);
-				goto done;
-			}
-			run_emit(r, CMR_EXEC_EV_STEP, "parcel", tgt, -1,
-			         "%s started", cmr_parcel_cmd_verb(cmd));
+			error = parcel_posted(r, cmd, tgt, url.ptr, &resp, err);
 			goto done;
 		}
-		/* A lost answer or a 5xx: the stage read on the next turn
-		 * tells whether CM acted.  Like a transient 400, retried only
-		 * until the deadline. */
-		if ((!post_unsettled(&resp) && resp.status != 400) ||
-		    r->clock->now_ms(r->clock) >= deadline) {
+		if (!parcel_retry(r, &resp, deadline)) {
 			if (err && err->code == CMR_OK)
 				*err = e;
 			goto done;
@@ -966,7 +1107,8 @@ static int parcels_start_downloads(struct run *r, struct cmr_error *err)
 /* The early (download, distribute) or the late steps of every parcel. */
 static int parcels_run(struct run *r, bool early, struct cmr_error *err)
 {
-	size_t i, k;
+	size_t i;
+	size_t k;
 	int error;
 
 	for (i = 0; i < r->plan->parcels.len; i++) {
@@ -1075,6 +1217,42 @@ policy_action(const struct run *r, const char *cluster, const char *service)
 }
 
 /*
+ * A service of the plan's restart list that CM still has, with the plan's
+ * action (or, for a refresh or client configuration only, its restart
+ * policy).  Listed twice, the stronger restart action wins.
+ */
+static int todo_add_restart(struct todo_list *out, const struct run *r,
+                            const struct cmr_state *now,
+                            const struct cmr_restart *rs, struct cmr_error *err)
+{
+	const struct cmr_cluster *c = cmr_state_find_cluster(now, rs->cluster);
+	const struct cmr_service *ls =
+	        c ? cmr_cluster_find_service(c, rs->service) : NULL;
+	struct svc_todo t;
+	struct svc_todo *have;
+
+	if (!ls)
+		return 0;
+	t.cluster = c->name;
+	t.service = ls->name;
+	t.live = ls;
+	t.action = rs->action;
+	if (rs->action == CMR_ACTION_REFRESH ||
+	    rs->action == CMR_ACTION_CLIENT_CONFIG)
+		t.action = policy_action(r, c->name, ls->name);
+	have = todo_find(out, t.cluster, t.service);
+	if (have) {
+		if (rs->action == CMR_ACTION_ROLLING ||
+		    rs->action == CMR_ACTION_DEFERRED)
+			have->action = rs->action;
+		return 0;
+	}
+	if (cmr_vec_push(out, t) < 0)
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
  * Every service of the plan's clusters, in order: the plan's restart list
  * first (dependency order, with its actions), then the others by cluster
  * and name, with their desired restart policy.
@@ -1083,36 +1261,14 @@ static int build_todo(struct todo_list *out, struct run *r,
                       const struct cmr_state *now, struct cmr_error *err)
 {
 	const struct cmr_plan *p = r->plan;
-	size_t i, j;
+	size_t i;
+	size_t j;
+	int error;
 
-	for (i = 0; i < p->restarts.len; i++) {
-		const struct cmr_restart *rs = p->restarts.items[i];
-		const struct cmr_cluster *c =
-		        cmr_state_find_cluster(now, rs->cluster);
-		const struct cmr_service *ls =
-		        c ? cmr_cluster_find_service(c, rs->service) : NULL;
-		struct svc_todo t, *have;
-
-		if (!ls)
-			continue;
-		t.cluster = c->name;
-		t.service = ls->name;
-		t.live = ls;
-		t.action = rs->action;
-		if (rs->action == CMR_ACTION_REFRESH ||
-		    rs->action == CMR_ACTION_CLIENT_CONFIG)
-			t.action = policy_action(r, c->name, ls->name);
-		have = todo_find(out, t.cluster, t.service);
-		if (have) {
-			/* Listed twice: the stronger restart action wins. */
-			if (rs->action == CMR_ACTION_ROLLING ||
-			    rs->action == CMR_ACTION_DEFERRED)
-				have->action = rs->action;
-			continue;
-		}
-		if (cmr_vec_push(out, t) < 0)
-			return cmr_error_set(err, CMR_ENOMEM, "out of memory");
-	}
+	for (i = 0; i < p->restarts.len; i++)
+		if ((error = todo_add_restart(out, r, now, p->restarts.items[i],
+		                              err)) < 0)
+			return error;
 	for (i = 0; i < now->clusters.len; i++) {
 		const struct cmr_cluster *c = now->clusters.items[i];
 
@@ -1139,25 +1295,24 @@ struct name_list {
 	size_t len, alloc;
 };
 
-/* roleCommands/refresh for the STALE_REFRESHABLE roles of a service. */
-static int refresh_roles(struct run *r, const char *cluster,
-                         const char *service, const char *tgt,
-                         struct cmr_error *err)
+/*
+ * Reads the roles of cluster/service into the scratch state st and lists
+ * the STALE_REFRESHABLE ones not in maintenance mode (names borrowed from
+ * st).
+ */
+static int refreshable_roles(struct name_list *names, struct cmr_state *st,
+                             struct run *r, const char *cluster,
+                             const char *service, struct cmr_error *err)
 {
-	struct cmr_buf url = CMR_BUF_INIT, body = CMR_BUF_INIT;
+	struct cmr_buf url = CMR_BUF_INIT;
 	struct cmr_http_response resp;
-	struct cmr_state *st = NULL;
 	struct cmr_cluster *c = NULL;
 	struct cmr_service *s = NULL;
-	struct cmr_api_command_list l;
-	struct name_list names = { NULL, 0, 0 };
 	size_t i;
 	int error;
 
-	memset(&l, 0, sizeof(l));
 	cmr_http_response_init(&resp);
-	if ((error = cmr_state_new(&st, CMR_STATE_LIVE, err)) < 0 ||
-	    (error = cmr_state_add_cluster(&c, st, cluster, err)) < 0 ||
+	if ((error = cmr_state_add_cluster(&c, st, cluster, err)) < 0 ||
 	    (error = cmr_cluster_add_service(&s, st, c, service, err)) < 0)
 		goto done;
 	if (cmr_api_build_roles(&url, r->ver, cluster, service) < 0) {
@@ -1173,14 +1328,56 @@ static int refresh_roles(struct run *r, const char *cluster,
 
 		if (ro->config_staleness == CMR_STALE_REFRESHABLE &&
 		    !ro->maintenance_mode &&
-		    cmr_vec_push(&names, ro->name) < 0) {
+		    cmr_vec_push(names, ro->name) < 0) {
 			error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
 			goto done;
 		}
 	}
+done:
+	cmr_http_response_release(&resp);
+	cmr_buf_release(&url);
+	return error;
+}
+
+/* Waits for the refresh commands CM started, one after the other. */
+static int wait_refreshes(struct run *r, const struct cmr_api_command_list *l,
+                          struct cmr_error *err)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < l->len; i++) {
+		if (l->items[i].id < 0)
+			continue;
+		error = cmr_wait_command(NULL, &r->w, l->items[i].id,
+		                         CMR_WAIT_REFRESH, err);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+/* roleCommands/refresh for the STALE_REFRESHABLE roles of a service. */
+static int refresh_roles(struct run *r, const char *cluster,
+                         const char *service, const char *tgt,
+                         struct cmr_error *err)
+{
+	struct cmr_buf url = CMR_BUF_INIT;
+	struct cmr_buf body = CMR_BUF_INIT;
+	struct cmr_http_response resp;
+	struct cmr_state *st = NULL;
+	struct cmr_api_command_list l;
+	struct name_list names = { NULL, 0, 0 };
+	int error;
+
+	memset(&l, 0, sizeof(l));
+	cmr_http_response_init(&resp);
+	if ((error = cmr_state_new(&st, CMR_STATE_LIVE, err)) < 0 ||
+	    (error = refreshable_roles(&names, st, r, cluster, service, err)) <
+	            0)
+		goto done;
 	if (names.len == 0)
 		goto done;
-	cmr_buf_reset(&url);
 	if (cmr_api_build_role_command(&url, r->ver, cluster, service,
 	                               "refresh") < 0 ||
 	    cmr_api_body_role_names(&body, names.items, names.len) < 0) {
@@ -1204,14 +1401,8 @@ static int refresh_roles(struct run *r, const char *cluster,
 		                      l.errors);
 		goto done;
 	}
-	for (i = 0; i < l.len; i++) {
-		if (l.items[i].id < 0)
-			continue;
-		error = cmr_wait_command(NULL, &r->w, l.items[i].id,
-		                         CMR_WAIT_REFRESH, err);
-		if (error < 0)
-			goto done;
-	}
+	if ((error = wait_refreshes(r, &l, err)) < 0)
+		goto done;
 	r->rep->refreshed++;
 	run_emit(r, CMR_EXEC_EV_DONE, "refresh", tgt, -1, "roles refreshed");
 done:
@@ -1233,7 +1424,8 @@ static int service_command(struct run *r, const char *phase,
                            const struct cmr_buf *body, enum cmr_wait_kind kind,
                            struct cmr_error *err)
 {
-	struct cmr_buf url = CMR_BUF_INIT, list = CMR_BUF_INIT;
+	struct cmr_buf url = CMR_BUF_INIT;
+	struct cmr_buf list = CMR_BUF_INIT;
 	int error;
 
 	if (cmr_api_build_service_command(&url, r->ver, cluster, service,
@@ -1306,12 +1498,96 @@ static int note_pending(struct run *r, const char *cluster, const char *service,
 	return 0;
 }
 
+/*
+ * A service's changes that need no restart: refreshes its
+ * STALE_REFRESHABLE roles and deploys its stale client configuration
+ * (`empty` is the deployment's body).  Nothing in maintenance mode.
+ */
+static int refresh_service(struct run *r, const struct svc_todo *t,
+                           const struct cmr_buf *empty, struct cmr_error *err)
+{
+	const struct cmr_service *ls = t->live;
+	char tgt[512];
+	int error;
+
+	snprintf(tgt, sizeof(tgt), "%s/%s", t->cluster, t->service);
+	if (ls->maintenance_mode)
+		return 0;
+	if (ls->config_staleness == CMR_STALE_REFRESHABLE &&
+	    (error = refresh_roles(r, t->cluster, t->service, tgt, err)) < 0)
+		return error;
+	if (ls->client_config_staleness == CMR_STALE_STALE ||
+	    ls->client_config_staleness == CMR_STALE_REFRESHABLE) {
+		error = service_command(r, "client-config", t->cluster,
+		                        t->service, tgt, "deployClientConfig",
+		                        empty, CMR_WAIT_CLIENT_CONFIG, err);
+		if (error < 0)
+			return error;
+		r->rep->client_configs++;
+	}
+	return 0;
+}
+
+/* Why a stale service's restart is deferred, for the event. */
+static const char *defer_reason(const struct run *r, const struct svc_todo *t)
+{
+	if (t->action == CMR_ACTION_DEFERRED)
+		return "restart: never";
+	if (r->opt->flags & CMR_EXEC_NO_RESTART)
+		return "--no-restart";
+	return "outside --restart-window";
+}
+
+/*
+ * Restarts a service CM reports STALE, health-gated -- unless it is in
+ * maintenance mode, stopped, or its restart is deferred (by its policy,
+ * --no-restart or --restart-window): it is then left stale, and noted.
+ */
+static int restart_stale(struct run *r, const struct svc_todo *t,
+                         struct cmr_error *err)
+{
+	const struct cmr_service *ls = t->live;
+	bool stale = ls->config_staleness == CMR_STALE_STALE;
+	char tgt[512];
+	int error;
+
+	snprintf(tgt, sizeof(tgt), "%s/%s", t->cluster, t->service);
+	if (ls->maintenance_mode &&
+	    (stale || ls->config_staleness == CMR_STALE_REFRESHABLE ||
+	     ls->client_config_staleness == CMR_STALE_STALE)) {
+		r->rep->maintenance++;
+		run_emit(r, CMR_EXEC_EV_SKIP, "restart", tgt, -1,
+		         "stale, but in maintenance mode: left alone");
+		return note_pending(r, t->cluster, t->service, err);
+	}
+	if (!stale)
+		return 0;
+	if (ls->state == CMR_RUN_STOPPED || ls->state == CMR_RUN_STOPPING) {
+		/* A restart would start it: stopped services stay stopped;
+		 * they read their settings when started. */
+		r->rep->stopped++;
+		run_emit(r, CMR_EXEC_EV_SKIP, "restart", tgt, -1,
+		         "stale, but %s: not started by cmrecon",
+		         cmr_run_state_name(ls->state));
+		return note_pending(r, t->cluster, t->service, err);
+	}
+	if (t->action == CMR_ACTION_DEFERRED ||
+	    (r->opt->flags & CMR_EXEC_NO_RESTART) || !in_window(r)) {
+		r->rep->deferred++;
+		run_emit(r, CMR_EXEC_EV_SKIP, "restart", tgt, -1,
+		         "stale; restart deferred (%s)", defer_reason(r, t));
+		return note_pending(r, t->cluster, t->service, err);
+	}
+	if ((error = stop_if_interrupted(r, err)) < 0)
+		return error;
+	return restart_one(r, t, tgt, err);
+}
+
 static int stale_services(struct run *r, struct cmr_error *err)
 {
 	struct todo_list todo = { NULL, 0, 0 };
 	struct cmr_state *now = NULL;
 	struct cmr_buf empty = CMR_BUF_INIT;
-	char tgt[512];
 	size_t i;
 	int error;
 
@@ -1323,79 +1599,13 @@ static int stale_services(struct run *r, struct cmr_error *err)
 		goto done;
 	}
 	/* Refreshes and client configurations first: no restart needed. */
-	for (i = 0; i < todo.len; i++) {
-		const struct svc_todo *t = &todo.items[i];
-		const struct cmr_service *ls = t->live;
-
-		snprintf(tgt, sizeof(tgt), "%s/%s", t->cluster, t->service);
-		if (ls->maintenance_mode)
-			continue;
-		if (ls->config_staleness == CMR_STALE_REFRESHABLE &&
-		    (error = refresh_roles(r, t->cluster, t->service, tgt,
-		                           err)) < 0)
+	for (i = 0; i < todo.len; i++)
+		if ((error = refresh_service(r, &todo.items[i], &empty, err)) <
+		    0)
 			goto done;
-		if (ls->client_config_staleness == CMR_STALE_STALE ||
-		    ls->client_config_staleness == CMR_STALE_REFRESHABLE) {
-			error = service_command(r, "client-config", t->cluster,
-			                        t->service, tgt,
-			                        "deployClientConfig", &empty,
-			                        CMR_WAIT_CLIENT_CONFIG, err);
-			if (error < 0)
-				goto done;
-			r->rep->client_configs++;
-		}
-	}
-	for (i = 0; i < todo.len; i++) {
-		const struct svc_todo *t = &todo.items[i];
-		const struct cmr_service *ls = t->live;
-		bool stale = ls->config_staleness == CMR_STALE_STALE;
-
-		snprintf(tgt, sizeof(tgt), "%s/%s", t->cluster, t->service);
-		if (ls->maintenance_mode &&
-		    (stale || ls->config_staleness == CMR_STALE_REFRESHABLE ||
-		     ls->client_config_staleness == CMR_STALE_STALE)) {
-			r->rep->maintenance++;
-			run_emit(r, CMR_EXEC_EV_SKIP, "restart", tgt, -1,
-			         "stale, but in maintenance mode: left alone");
-			if ((error = note_pending(r, t->cluster, t->service,
-			                          err)) < 0)
-				goto done;
-			continue;
-		}
-		if (!stale)
-			continue;
-		if (ls->state == CMR_RUN_STOPPED ||
-		    ls->state == CMR_RUN_STOPPING) {
-			/* A restart would start it: stopped services stay
-			 * stopped; they read their settings when started. */
-			r->rep->stopped++;
-			run_emit(r, CMR_EXEC_EV_SKIP, "restart", tgt, -1,
-			         "stale, but %s: not started by cmrecon",
-			         cmr_run_state_name(ls->state));
-			if ((error = note_pending(r, t->cluster, t->service,
-			                          err)) < 0)
-				goto done;
-			continue;
-		}
-		if (t->action == CMR_ACTION_DEFERRED ||
-		    (r->opt->flags & CMR_EXEC_NO_RESTART) || !in_window(r)) {
-			r->rep->deferred++;
-			run_emit(r, CMR_EXEC_EV_SKIP, "restart", tgt, -1,
-			         "stale; restart deferred (%s)",
-			         t->action == CMR_ACTION_DEFERRED
-			                 ? "restart: never"
-			         : (r->opt->flags & CMR_EXEC_NO_RESTART)
-			                 ? "--no-restart"
-			                 : "outside --restart-window");
-			if ((error = note_pending(r, t->cluster, t->service,
-			                          err)) < 0)
-				goto done;
-			continue;
-		}
-		if ((error = stop_if_interrupted(r, err)) < 0 ||
-		    (error = restart_one(r, t, tgt, err)) < 0)
+	for (i = 0; i < todo.len; i++)
+		if ((error = restart_stale(r, &todo.items[i], err)) < 0)
 			goto done;
-	}
 	error = 0;
 done:
 	cmr_buf_release(&empty);
@@ -1449,7 +1659,9 @@ void report_add(struct cmr_exec_report *to, const struct cmr_exec_report *from)
  */
 static size_t stale_left(const struct run *r, const struct cmr_plan *again)
 {
-	size_t i, j, n = 0;
+	size_t i;
+	size_t j;
+	size_t n = 0;
 
 	for (i = 0; i < again->restarts.len; i++) {
 		const struct cmr_restart *rs = again->restarts.items[i];
@@ -1552,6 +1764,55 @@ static int check_plan(const struct cmr_plan *p, struct cmr_error *err)
 	return 0;
 }
 
+/* Sets up the run of one apply; *rep is its report. */
+static void run_init(struct run *r, struct cmr_exec_report *rep,
+                     const struct cmr_plan *plan, struct cmr_client *c,
+                     const struct cmr_exec_options *opt)
+{
+	memset(rep, 0, sizeof(*rep));
+	memset(r, 0, sizeof(*r));
+	r->plan = plan;
+	r->c = c;
+	r->opt = opt;
+	r->rep = rep;
+	r->journal_fd = -1;
+	r->lk = &r->lk_own;
+	r->lk->local_fd = -1;
+	r->clock = opt->clock ? opt->clock : cmr_clock_system();
+	r->start = r->clock->now_ms(r->clock);
+	r->w.client = c;
+	r->w.clock = r->clock;
+	r->w.logger = opt->logger;
+	r->w.timeout_ms = opt->timeout_ms;
+	r->w.initial_ms = opt->poll_initial_ms;
+	r->w.max_ms = opt->poll_max_ms;
+	r->w.tick = tick;
+	r->w.tick_ud = r;
+	snprintf(r->message, sizeof(r->message), "cmrecon apply, plan %s%s%s",
+	         plan->plan_id ? plan->plan_id : "-",
+	         opt->change_ref ? ", change " : "",
+	         opt->change_ref ? opt->change_ref : "");
+}
+
+/* refreshParcelRepos, unless one is already running. */
+static int refresh_parcel_repos(struct run *r, struct cmr_error *err)
+{
+	struct cmr_buf url = CMR_BUF_INIT;
+	struct cmr_buf list = CMR_BUF_INIT;
+	int error;
+
+	if (cmr_api_build_refresh_parcel_repos(&url, r->ver) < 0 ||
+	    cmr_api_build_active_commands(&list, r->ver, NULL, NULL) < 0)
+		error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
+	else
+		error = run_command(r, "parcel", "CM", url.ptr, NULL, list.ptr,
+		                    "refreshParcelRepos", NULL, NULL,
+		                    CMR_WAIT_REFRESH, err);
+	cmr_buf_release(&url);
+	cmr_buf_release(&list);
+	return error;
+}
+
 int cmr_exec_apply(struct cmr_exec_report *out, const struct cmr_plan *plan,
                    struct cmr_client *c, const struct cmr_exec_options *opt,
                    struct cmr_error *err)
@@ -1561,30 +1822,7 @@ int cmr_exec_apply(struct cmr_exec_report *out, const struct cmr_plan *plan,
 	size_t i;
 	int error;
 
-	memset(&rep, 0, sizeof(rep));
-	memset(&r, 0, sizeof(r));
-	r.plan = plan;
-	r.c = c;
-	r.opt = opt;
-	r.rep = &rep;
-	r.journal_fd = -1;
-	r.lk = &r.lk_own;
-	r.lk->local_fd = -1;
-	r.clock = opt->clock ? opt->clock : cmr_clock_system();
-	r.start = r.clock->now_ms(r.clock);
-	r.w.client = c;
-	r.w.clock = r.clock;
-	r.w.logger = opt->logger;
-	r.w.timeout_ms = opt->timeout_ms;
-	r.w.initial_ms = opt->poll_initial_ms;
-	r.w.max_ms = opt->poll_max_ms;
-	r.w.tick = tick;
-	r.w.tick_ud = &r;
-	snprintf(r.message, sizeof(r.message), "cmrecon apply, plan %s%s%s",
-	         plan->plan_id ? plan->plan_id : "-",
-	         opt->change_ref ? ", change " : "",
-	         opt->change_ref ? opt->change_ref : "");
-
+	run_init(&r, &rep, plan, c, opt);
 	if ((error = check_plan(plan, err)) < 0 ||
 	    (error = cmr_client_negotiate(c, err)) < 0)
 		goto done;
@@ -1597,23 +1835,10 @@ int cmr_exec_apply(struct cmr_exec_report *out, const struct cmr_plan *plan,
 		goto done;
 
 	/* 1. CM settings, then the parcel repositories. */
-	if ((error = write_scopes(&r, CMR_SCOPE_CM, CMR_SCOPE_CM, err)) < 0)
+	if ((error = write_scopes(&r, CMR_SCOPE_CM, CMR_SCOPE_CM, err)) < 0 ||
+	    (plan->refresh_parcel_repos &&
+	     (error = refresh_parcel_repos(&r, err)) < 0))
 		goto done;
-	if (plan->refresh_parcel_repos) {
-		struct cmr_buf url = CMR_BUF_INIT, list = CMR_BUF_INIT;
-
-		if (cmr_api_build_refresh_parcel_repos(&url, r.ver) < 0 ||
-		    cmr_api_build_active_commands(&list, r.ver, NULL, NULL) < 0)
-			error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
-		else
-			error = run_command(&r, "parcel", "CM", url.ptr, NULL,
-			                    list.ptr, "refreshParcelRepos",
-			                    NULL, NULL, CMR_WAIT_REFRESH, err);
-		cmr_buf_release(&url);
-		cmr_buf_release(&list);
-		if (error < 0)
-			goto done;
-	}
 	/* 2. Downloads start early; 3. the other settings meanwhile: the
 	 * management service's here, each cluster's in its lane. */
 	if ((error = parcels_start_downloads(&r, err)) < 0 ||

@@ -289,7 +289,8 @@ static void group_names(struct cmr_buf *out, const struct lane *lanes, size_t n,
 static int merge(struct run *r, struct lane *lanes, size_t n,
                  struct cmr_error *err)
 {
-	size_t i, j;
+	size_t i;
+	size_t j;
 	int error = 0;
 
 	for (i = 0; i < n; i++) {
@@ -330,56 +331,53 @@ static int run_in_turn(struct run *r, struct lane *lanes, size_t n,
 	return 0;
 }
 
-int lanes_run(struct run *r, struct cmr_error *err)
+/*
+ * A client per lane.  CMR_ENOTSUP: this transport cannot be cloned and
+ * stays alone; *threads is then cleared.  Any other failure is returned,
+ * its message in *e.
+ */
+static int dup_clients(struct lane *lanes, size_t n, const struct run *r,
+                       bool *threads, struct cmr_error *e)
 {
-	struct lane_shared sh;
-	struct lane *lanes = NULL;
-	struct cmr_buf names = CMR_BUF_INIT;
-	struct cmr_error e = CMR_ERROR_INIT;
-	size_t n = r->plan->clusters.len, i, ncompute = 0;
-	bool threads = true;
-	int error = 0;
+	size_t i;
+	int error;
 
-	if (n <= 1)
-		return run_cluster_steps(r, err);
-	memset(&sh, 0, sizeof(sh));
-	lanes = cmr_calloc(n, sizeof(*lanes));
-	if (!lanes)
-		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
-	for (i = 0; i < n; i++)
-		lanes[i].r.cluster = r->plan->clusters.items[i];
-	/* A client per lane; CMR_ENOTSUP: this transport stays alone. */
-	for (i = 0; i < n && threads; i++) {
-		error = cmr_client_dup(&lanes[i].own, r->c, &e);
-		if (error == CMR_ENOTSUP) {
-			threads = false;
-		} else if (error < 0) {
-			copy_err(err, &e);
-			goto done;
-		}
+	for (i = 0; i < n && *threads; i++) {
+		error = cmr_client_dup(&lanes[i].own, r->c, e);
+		if (error == CMR_ENOTSUP)
+			*threads = false;
+		else if (error < 0)
+			return error;
 	}
-	if (threads && read_types(lanes, n, r, &e) < 0) {
-		run_emit(r, CMR_EXEC_EV_WARN, "apply", "", -1,
-		         "cannot tell base from compute clusters (%s): the "
-		         "clusters are applied one after the other",
-		         e.msg);
-		threads = false;
-	}
-	if (!threads) {
-		for (i = 0; i < n; i++) {
-			cmr_client_free(lanes[i].own);
-			lanes[i].own = NULL;
-		}
-		error = run_in_turn(r, lanes, n, err);
-		goto merge;
-	}
-	if (pthread_mutex_init(&sh.mu, NULL) != 0) {
-		error = cmr_error_set(err, CMR_ENOMEM,
-		                      "cannot make a mutex for the lanes");
-		goto done;
-	}
+	return 0;
+}
+
+/* Frees the lanes' own clients: they run through r's. */
+static void drop_clients(struct lane *lanes, size_t n)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++) {
-		lane_init(&lanes[i], r, r->plan->clusters.items[i], &sh);
+		cmr_client_free(lanes[i].own);
+		lanes[i].own = NULL;
+	}
+}
+
+/*
+ * Runs the lanes in threads sharing sh (its mutex initialised): the base
+ * clusters' at the same time, then the compute clusters'.  The first
+ * failure of any lane is the result.
+ */
+static int run_threads(struct run *r, struct lane *lanes, size_t n,
+                       struct lane_shared *sh, struct cmr_error *err)
+{
+	struct cmr_buf names = CMR_BUF_INIT;
+	size_t i;
+	size_t ncompute = 0;
+	int error;
+
+	for (i = 0; i < n; i++) {
+		lane_init(&lanes[i], r, r->plan->clusters.items[i], sh);
 		ncompute += lanes[i].compute;
 	}
 	group_names(&names, lanes, n, false);
@@ -399,14 +397,56 @@ int lanes_run(struct run *r, struct cmr_error *err)
 		         n - ncompute == 1 ? "" : "s");
 		error = run_group(lanes, n, true);
 	}
-	if (sh.failed) {
-		copy_err(err, &sh.first);
-		error = sh.first.code;
+	if (sh->failed) {
+		copy_err(err, &sh->first);
+		error = sh->first.code;
 	}
-	pthread_mutex_destroy(&sh.mu);
+	cmr_buf_release(&names);
+	return error;
+}
+
+int lanes_run(struct run *r, struct cmr_error *err)
+{
+	struct lane_shared sh;
+	struct lane *lanes = NULL;
+	struct cmr_error e = CMR_ERROR_INIT;
+	size_t n = r->plan->clusters.len;
+	size_t i;
+	bool threads = true;
+	int error;
+
+	if (n <= 1)
+		return run_cluster_steps(r, err);
+	memset(&sh, 0, sizeof(sh));
+	lanes = cmr_calloc(n, sizeof(*lanes));
+	if (!lanes)
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++)
-		lanes[i].r.sh = NULL;
-merge:
+		lanes[i].r.cluster = r->plan->clusters.items[i];
+	if ((error = dup_clients(lanes, n, r, &threads, &e)) < 0) {
+		copy_err(err, &e);
+		goto done;
+	}
+	if (threads && read_types(lanes, n, r, &e) < 0) {
+		run_emit(r, CMR_EXEC_EV_WARN, "apply", "", -1,
+		         "cannot tell base from compute clusters (%s): the "
+		         "clusters are applied one after the other",
+		         e.msg);
+		threads = false;
+	}
+	if (!threads) {
+		drop_clients(lanes, n);
+		error = run_in_turn(r, lanes, n, err);
+	} else if (pthread_mutex_init(&sh.mu, NULL) != 0) {
+		error = cmr_error_set(err, CMR_ENOMEM,
+		                      "cannot make a mutex for the lanes");
+		goto done;
+	} else {
+		error = run_threads(r, lanes, n, &sh, err);
+		pthread_mutex_destroy(&sh.mu);
+		for (i = 0; i < n; i++)
+			lanes[i].r.sh = NULL;
+	}
 	if (merge(r, lanes, n, &e) < 0 && error == 0) {
 		copy_err(err, &e);
 		error = CMR_ENOMEM;
@@ -415,6 +455,5 @@ done:
 	for (i = 0; lanes && i < n; i++)
 		cmr_client_free(lanes[i].own);
 	cmr_free(lanes);
-	cmr_buf_release(&names);
 	return error;
 }

@@ -82,7 +82,8 @@ static void field(char *out, size_t cap, const char *value, const char *key)
 
 static void make_value(struct run *r, char *out, size_t cap)
 {
-	char created[40], expires[40];
+	char created[40];
+	char expires[40];
 	int64_t now = wall(r);
 
 	iso_time(created, sizeof(created), now);
@@ -98,7 +99,8 @@ static void make_value(struct run *r, char *out, size_t cap)
 static int tag_call(struct run *r, const char *method, const char *cluster,
                     const char *name, const char *value, struct cmr_error *err)
 {
-	struct cmr_buf url = CMR_BUF_INIT, body = CMR_BUF_INIT;
+	struct cmr_buf url = CMR_BUF_INIT;
+	struct cmr_buf body = CMR_BUF_INIT;
 	struct cmr_http_request req;
 	struct cmr_http_response resp;
 	struct cmr_api_tag tag = { name, value };
@@ -172,7 +174,9 @@ done:
 static void winner(char *name, size_t ncap, char *value, size_t vcap,
                    const struct cmr_cluster *c, const char *now_iso)
 {
-	char best_created[64] = "", created[64], expires[64];
+	char best_created[64] = "";
+	char created[64];
+	char expires[64];
 	size_t i;
 
 	name[0] = value[0] = '\0';
@@ -204,12 +208,14 @@ static void winner(char *name, size_t ncap, char *value, size_t vcap,
  */
 static int local_lock(struct run *r, struct cmr_error *err)
 {
-	struct cmr_buf path = CMR_BUF_INIT, hex = CMR_BUF_INIT;
+	struct cmr_buf path = CMR_BUF_INIT;
+	struct cmr_buf hex = CMR_BUF_INIT;
 	const char *url = r->plan->cm_url ? r->plan->cm_url : "";
 	struct flock fl;
 	char holder[512];
 	ssize_t n;
-	int fd = -1, error = 0;
+	int fd = -1;
+	int error = 0;
 
 	if (cmr_exec_journal_dir(&path, NULL) < 0 ||
 	    cmr_sha256_hex(&hex, url, strlen(url)) < 0) {
@@ -267,9 +273,14 @@ done:
 int lock_acquire(struct run *r, struct cmr_error *err)
 {
 	const struct cmr_plan *p = r->plan;
-	char now_iso[40], wname[64], wvalue[512], holder[256], created[64];
+	char now_iso[40];
+	char wname[64];
+	char wvalue[512];
+	char holder[256];
+	char created[64];
 	unsigned char rnd[8];
-	size_t i, k;
+	size_t i;
+	size_t k;
 	int error = 0;
 
 	if (p->clusters.len == 0) {

@@ -23,7 +23,7 @@
 
 int64_t cmr_wait_default_ms(enum cmr_wait_kind kind)
 {
-	const int64_t min = 60 * 1000;
+	const int64_t min = (int64_t)60 * 1000;
 
 	switch (kind) {
 	case CMR_WAIT_REFRESH:
@@ -67,7 +67,8 @@ static void poll_init(struct poll *p, struct cmr_waiter *w,
 static int poll_sleep(struct poll *p, const char *what, struct cmr_error *err)
 {
 	int64_t max = p->w->max_ms > 0 ? p->w->max_ms : CMR_WAIT_MAX_MS;
-	int64_t now = p->clock->now_ms(p->clock), d;
+	int64_t now = p->clock->now_ms(p->clock);
+	int64_t d;
 
 	if (now >= p->deadline)
 		return cmr_error_set(err, CMR_ETIMEOUT,
@@ -132,6 +133,30 @@ static int poll_get(struct poll *p, const char *url,
 	return error;
 }
 
+/*
+ * One poll of command `id`: 0 when it has ended (in *cmd), 1 while it runs
+ * or after a tolerated failed poll (what[] then names it), or the error.
+ */
+static int command_look(struct cmr_api_command *cmd, struct poll *p,
+                        const char *url, struct cmr_http_response *resp,
+                        int64_t id, char *what, size_t cap,
+                        struct cmr_error *err)
+{
+	int error = poll_get(p, url, resp, err);
+
+	if (error != 0)
+		return error;
+	error = cmr_api_decode_command(cmd, url, resp->body.ptr, resp->body.len,
+	                               err);
+	if (error < 0)
+		return error;
+	if (!cmd->active)
+		return 0;
+	snprintf(what, cap, "%s (command %lld)",
+	         cmd->name[0] ? cmd->name : "command", (long long)id);
+	return 1;
+}
+
 int cmr_wait_command(struct cmr_api_command *out, struct cmr_waiter *w,
                      int64_t id, enum cmr_wait_kind kind, struct cmr_error *err)
 {
@@ -152,21 +177,12 @@ int cmr_wait_command(struct cmr_api_command *out, struct cmr_waiter *w,
 	}
 	poll_init(&p, w, kind);
 	for (;;) {
-		error = poll_get(&p, url.ptr, &resp, err);
+		error = command_look(&cmd, &p, url.ptr, &resp, id, what,
+		                     sizeof(what), err);
 		if (error < 0)
 			goto done;
-		if (error == 0) {
-			error = cmr_api_decode_command(&cmd, url.ptr,
-			                               resp.body.ptr,
-			                               resp.body.len, err);
-			if (error < 0)
-				goto done;
-			if (!cmd.active)
-				break;
-			snprintf(what, sizeof(what), "%s (command %lld)",
-			         cmd.name[0] ? cmd.name : "command",
-			         (long long)id);
-		}
+		if (error == 0)
+			break;
 		if ((error = poll_sleep(&p, what, err)) < 0)
 			goto done;
 	}
@@ -270,6 +286,53 @@ done:
 	return error;
 }
 
+/*
+ * One poll of a service's health: 0 when it is STARTED and GOOD (or
+ * CONCERNING, when that is accepted), 1 while it is not yet or after a
+ * tolerated failed poll, or the error -- CMR_EAPI when it is STARTED and
+ * BAD.
+ */
+static int health_look(struct cmr_api_service_status *st, struct poll *p,
+                       const char *url, struct cmr_http_response *resp,
+                       const char *cluster, const char *service,
+                       bool accept_concerning, struct cmr_error *err)
+{
+	int error = poll_get(p, url, resp, err);
+
+	if (error != 0)
+		return error;
+	error = cmr_api_decode_service(st, url, resp->body.ptr, resp->body.len,
+	                               err);
+	if (error < 0)
+		return error;
+	if (st->state == CMR_RUN_STARTED && st->health == CMR_HEALTH_BAD)
+		return cmr_error_set(err, CMR_EAPI,
+		                     "service '%s/%s' is BAD after its "
+		                     "restart: %s",
+		                     cluster, service,
+		                     st->failing_checks[0]
+		                             ? st->failing_checks
+		                             : "no failing health check "
+		                               "named");
+	if (st->state == CMR_RUN_STARTED &&
+	    (st->health == CMR_HEALTH_GOOD ||
+	     (accept_concerning && st->health == CMR_HEALTH_CONCERNING)))
+		return 0;
+	return 1;
+}
+
+/* A health wait that timed out says what it saw last. */
+static void note_last_seen(struct cmr_error *err, int error,
+                           const struct cmr_api_service_status *st)
+{
+	if (error == CMR_ETIMEOUT && st->state != CMR_RUN_NONE)
+		cmr_error_prefix(
+		        err,
+		        "last seen %s/%s%s%s: ", cmr_run_state_name(st->state),
+		        cmr_health_name(st->health),
+		        st->failing_checks[0] ? " " : "", st->failing_checks);
+}
+
 int cmr_wait_healthy(struct cmr_api_service_status *out, struct cmr_waiter *w,
                      const char *cluster, const char *service,
                      bool accept_concerning, struct cmr_error *err)
@@ -291,42 +354,14 @@ int cmr_wait_healthy(struct cmr_api_service_status *out, struct cmr_waiter *w,
 	}
 	poll_init(&p, w, CMR_WAIT_RESTART);
 	for (;;) {
-		error = poll_get(&p, url.ptr, &resp, err);
+		error = health_look(&st, &p, url.ptr, &resp, cluster, service,
+		                    accept_concerning, err);
 		if (error < 0)
 			goto done;
-		if (error == 0) {
-			error = cmr_api_decode_service(&st, url.ptr,
-			                               resp.body.ptr,
-			                               resp.body.len, err);
-			if (error < 0)
-				goto done;
-			if (st.state == CMR_RUN_STARTED &&
-			    st.health == CMR_HEALTH_BAD) {
-				error = cmr_error_set(
-				        err, CMR_EAPI,
-				        "service '%s/%s' is BAD after its "
-				        "restart: %s",
-				        cluster, service,
-				        st.failing_checks[0]
-				                ? st.failing_checks
-				                : "no failing health check "
-				                  "named");
-				goto done;
-			}
-			if (st.state == CMR_RUN_STARTED &&
-			    (st.health == CMR_HEALTH_GOOD ||
-			     (accept_concerning &&
-			      st.health == CMR_HEALTH_CONCERNING)))
-				break;
-		}
+		if (error == 0)
+			break;
 		if ((error = poll_sleep(&p, what, err)) < 0) {
-			if (error == CMR_ETIMEOUT && st.state != CMR_RUN_NONE)
-				cmr_error_prefix(err, "last seen %s/%s%s%s: ",
-				                 cmr_run_state_name(st.state),
-				                 cmr_health_name(st.health),
-				                 st.failing_checks[0] ? " "
-				                                      : "",
-				                 st.failing_checks);
+			note_last_seen(err, error, &st);
 			goto done;
 		}
 	}

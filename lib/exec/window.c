@@ -43,7 +43,9 @@ static bool is_digit(char c)
 
 static char lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	if (c >= 'A' && c <= 'Z')
+		return (char)(c - 'A' + 'a');
+	return c;
 }
 
 /* Case-insensitive comparison of s[0..len) with the NUL-terminated t. */
@@ -99,7 +101,9 @@ static int parse_time(int *out, const char **p, const char *stop, bool end,
                       const char *part, size_t plen, struct cmr_error *err)
 {
 	const char *s = *p;
-	int h = 0, m, digits = 0;
+	int h = 0;
+	int m;
+	int digits = 0;
 
 	while (s < stop && is_digit(*s) && digits < 3) {
 		h = h * 10 + (*s++ - '0');
@@ -143,36 +147,52 @@ static unsigned day_mask(int a, int b)
 	return mask;
 }
 
+/*
+ * Reads "DAY[-DAY] " at *p (advancing it past the spaces) into the bits of
+ * those days.  `part` is the whole range, for the messages.
+ */
+static int parse_days(unsigned *out, const char **p, const char *stop,
+                      const char *part, size_t plen, struct cmr_error *err)
+{
+	const char *s = *p;
+	const char *w;
+	int a;
+	int b;
+
+	for (w = s; s < stop && is_alpha(*s); s++)
+		;
+	if ((a = day_index(w, (size_t)(s - w))) < 0)
+		return bad_day(w, (size_t)(s - w), part, plen, err);
+	b = a;
+	if (s + 1 < stop && *s == '-' && is_alpha(s[1])) {
+		for (w = ++s; s < stop && is_alpha(*s); s++)
+			;
+		if ((b = day_index(w, (size_t)(s - w))) < 0)
+			return bad_day(w, (size_t)(s - w), part, plen, err);
+	}
+	if (s >= stop || !is_space(*s))
+		return cmr_error_set(err, CMR_EINVAL,
+		                     "'%.*s': expected a space and "
+		                     "HH:MM-HH:MM after the day",
+		                     (int)plen, part);
+	while (s < stop && is_space(*s))
+		s++;
+	*out = day_mask(a, b);
+	*p = s;
+	return 0;
+}
+
 /* One "[DAY[-DAY]] HH:MM-HH:MM" of `plen` bytes, already trimmed. */
 static int parse_range(struct cmr_window_range *out, const char *part,
                        size_t plen, struct cmr_error *err)
 {
-	const char *p = part, *stop = part + plen, *w;
-	int a, b;
+	const char *p = part;
+	const char *stop = part + plen;
 
 	out->days = CMR_WINDOW_EVERY_DAY;
-	if (p < stop && is_alpha(*p)) {
-		for (w = p; p < stop && is_alpha(*p); p++)
-			;
-		if ((a = day_index(w, (size_t)(p - w))) < 0)
-			return bad_day(w, (size_t)(p - w), part, plen, err);
-		b = a;
-		if (p + 1 < stop && *p == '-' && is_alpha(p[1])) {
-			for (w = ++p; p < stop && is_alpha(*p); p++)
-				;
-			if ((b = day_index(w, (size_t)(p - w))) < 0)
-				return bad_day(w, (size_t)(p - w), part, plen,
-				               err);
-		}
-		if (p >= stop || !is_space(*p))
-			return cmr_error_set(err, CMR_EINVAL,
-			                     "'%.*s': expected a space and "
-			                     "HH:MM-HH:MM after the day",
-			                     (int)plen, part);
-		while (p < stop && is_space(*p))
-			p++;
-		out->days = day_mask(a, b);
-	}
+	if (p < stop && is_alpha(*p) &&
+	    parse_days(&out->days, &p, stop, part, plen, err) < 0)
+		return CMR_EINVAL;
 	if (parse_time(&out->start, &p, stop, false, part, plen, err) < 0)
 		return CMR_EINVAL;
 	if (p >= stop || *p != '-')
@@ -201,7 +221,10 @@ static int parse_range(struct cmr_window_range *out, const char *part,
 int cmr_window_parse(struct cmr_window *out, const char *spec,
                      struct cmr_error *err)
 {
-	const char *p = spec, *comma, *a, *b;
+	const char *p = spec;
+	const char *comma;
+	const char *a;
+	const char *b;
 
 	memset(out, 0, sizeof(*out));
 	if (!spec)
@@ -296,35 +319,48 @@ bool cmr_window_next(time_t *out, const struct cmr_window *w, time_t from)
 	return false;
 }
 
+/*
+ * "Mon " or "Mon-Fri " for the days of a range; "" for every day (or
+ * none).
+ */
+static void format_days(char *out, size_t cap, unsigned days)
+{
+	int first;
+	int last;
+	int d;
+
+	out[0] = '\0';
+	if (days == CMR_WINDOW_EVERY_DAY || days == 0)
+		return;
+	/* A contiguous run (parse makes no other): find the day whose
+	 * predecessor is not in it. */
+	for (first = 0; first < 7; first++)
+		if ((days & (1u << first)) &&
+		    !(days & (1u << ((first + 6) % 7))))
+			break;
+	for (last = first, d = 0; d < 7; d++)
+		if (days & (1u << ((first + d) % 7)))
+			last = (first + d) % 7;
+	if (first == last)
+		snprintf(out, cap, "%s ", day_names[first]);
+	else
+		snprintf(out, cap, "%s-%s ", day_names[first], day_names[last]);
+}
+
 void cmr_window_format(char *out, size_t size, const struct cmr_window *w)
 {
-	size_t i, len = 0;
-	int first, last, d, n;
+	size_t i;
+	size_t len = 0;
+	int n;
 
 	if (size == 0)
 		return;
 	out[0] = '\0';
 	for (i = 0; i < w->n && len < size; i++) {
 		const struct cmr_window_range *r = &w->ranges[i];
-		char days[16] = "";
+		char days[16];
 
-		if (r->days != CMR_WINDOW_EVERY_DAY && r->days != 0) {
-			/* A contiguous run (parse makes no other): find the
-			 * day whose predecessor is not in it. */
-			for (first = 0; first < 7; first++)
-				if ((r->days & (1u << first)) &&
-				    !(r->days & (1u << ((first + 6) % 7))))
-					break;
-			for (last = first, d = 0; d < 7; d++)
-				if (r->days & (1u << ((first + d) % 7)))
-					last = (first + d) % 7;
-			if (first == last)
-				snprintf(days, sizeof(days), "%s ",
-				         day_names[first]);
-			else
-				snprintf(days, sizeof(days), "%s-%s ",
-				         day_names[first], day_names[last]);
-		}
+		format_days(days, sizeof(days), r->days);
 		n = snprintf(out + len, size - len, "%s%s%02d:%02d-%02d:%02d",
 		             i ? ", " : "", days, r->start / 60, r->start % 60,
 		             r->end / 60, r->end % 60);

@@ -191,7 +191,7 @@ static void add_double(struct cmr_buf *b, const char *text)
 	size_t len = strlen(text);
 	size_t i = 0;
 	size_t n;
-	uint32_t c;
+	uint32_t c = 0;
 
 	cmr_buf_addc(b, '"');
 	while (i < len) {

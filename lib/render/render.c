@@ -121,6 +121,8 @@ static bool multiline(const char *s)
 static void change_texts(const struct cmr_change *c, const char **from,
                          const char **to)
 {
+	*from = NULL;
+	*to = NULL;
 	switch (c->op) {
 	case CMR_OP_SET:
 		*from = c->default_value;

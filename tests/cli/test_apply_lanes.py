@@ -11,7 +11,6 @@ What is checked is what CM saw: the restart commands' own start and end
 times (GET /commands/ID) tell whether two clusters restarted at the same
 time, and /_sim/stats counts the restarts.
 """
-import copy
 import datetime
 import json
 import os
@@ -23,42 +22,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from cmsim import DEMO_SEED, Cmsim, quote  # noqa: E402
+from cmsim import Cmsim, quote  # noqa: E402
+from multicluster import seed_with  # noqa: E402
 
 CMRECON = os.environ.get("CMRECON", "cmrecon")
-SERVICES = ["zookeeper", "hdfs", "yarn", "hive", "impala", "spark_on_yarn"]
 # 30 s restarts take 0.3 s: long enough to see two clusters overlap.
 SCALE = ["--time-scale", "100"]
-
-
-def renamed(value, suffix):
-    """The cluster's subtree with every service-derived name suffixed."""
-    if isinstance(value, dict):
-        return {k: renamed(v, suffix) for k, v in value.items()}
-    if isinstance(value, list):
-        return [renamed(v, suffix) for v in value]
-    if isinstance(value, str):
-        for name in SERVICES:
-            if value == name or value.startswith(name + "-"):
-                return name + suffix + value[len(name):]
-    return value
-
-
-def seed_with(n, compute=()):
-    """The demo seed with n clusters; names in `compute` are compute
-    clusters (clusterType COMPUTE_CLUSTER)."""
-    with open(DEMO_SEED) as f:
-        seed = json.load(f)
-    first = seed["clusters"][0]
-    for i in range(2, n + 1):
-        c = renamed(copy.deepcopy(first), str(i))
-        c["name"] = c["displayName"] = "Cluster %d" % i
-        c["uuid"] = "%s-%d" % (first.get("uuid", "c"), i)
-        seed["clusters"].append(c)
-    for c in seed["clusters"]:
-        if c["name"] in compute:
-            c["clusterType"] = "COMPUTE_CLUSTER"
-    return seed
 
 
 def desired(n):

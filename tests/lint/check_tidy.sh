@@ -30,6 +30,7 @@ if [ ! -f "$build/compile_commands.json" ]; then
 fi
 
 files='
+cmd/cmrecon/cmd_apply.c
 cmd/cmrecon/cmd_export.c
 cmd/cmrecon/cmd_plan.c
 cmd/cmrecon/cmd_show.c
@@ -65,6 +66,12 @@ lib/base/log.c
 lib/base/parse.c
 lib/base/suggest.c
 lib/base/vec.c
+lib/exec/desired.c
+lib/exec/exec.c
+lib/exec/lanes.c
+lib/exec/lock.c
+lib/exec/wait.c
+lib/exec/window.c
 lib/http/transport.c
 lib/http/transport_curl.c
 lib/http/url.c
