@@ -56,6 +56,7 @@ struct apply_args {
 	bool force_secrets;
 	int64_t timeout_ms;
 	int64_t max_changes; /* -1: no limit */
+	unsigned parallel;   /* --parallel; 0: the default */
 	const char *report_file;
 	const char *metrics_file;
 	bool window;
@@ -97,9 +98,10 @@ static bool flag_option(struct apply_args *a, const char *arg)
 }
 
 /* The options that take a value (the next argument). */
-static const char *const value_options[] = { "--timeout", "--max-changes",
-	                                     "--report", "--metrics",
-	                                     "--restart-window" };
+static const char *const value_options[] = {
+	"--timeout", "--max-changes",    "--report",
+	"--metrics", "--restart-window", "--parallel"
+};
 
 static bool takes_value(const char *arg)
 {
@@ -125,6 +127,16 @@ static int value_option(struct apply_args *a, const char *arg, const char *v)
 			return cli_usage_error("--max-changes '%s': "
 			                       "expected a count",
 			                       v);
+	} else if (strcmp(arg, "--parallel") == 0) {
+		int64_t n = 0;
+
+		if (cmr_parse_i64(v, &n) < 0 || n < 1 ||
+		    n > (int64_t)CMR_EXEC_MAX_LANES)
+			return cli_usage_error(
+			        "--parallel '%s': expected a "
+			        "number of clusters from 1 to %u",
+			        v, CMR_EXEC_MAX_LANES);
+		a->parallel = (unsigned)n;
 	} else if (strcmp(arg, "--report") == 0) {
 		a->report_file = v;
 	} else if (strcmp(arg, "--metrics") == 0) {
@@ -700,6 +712,7 @@ static void exec_options(struct cmr_exec_options *eopt, struct apply *x,
 		                  &x->a.restart_window);
 	}
 	eopt->timeout_ms = x->a.timeout_ms;
+	eopt->max_lanes = x->a.parallel;
 	eopt->change_ref = getenv("CMRECON_CHANGE_REF");
 	eopt->desired = x->s.desired;
 	eopt->plan_opt = &x->popt;

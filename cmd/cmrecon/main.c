@@ -61,7 +61,7 @@ static const struct command commands[] = {
 	  "                    [--timeout DUR] [--no-restart]\n"
 	  "                    [--accept-concerning] [--force-secrets]\n"
 	  "                    [--max-changes N] [--restart-window SPEC]\n"
-	  "                    [--report FILE] [--metrics FILE]\n"
+	  "                    [--parallel N] [--report FILE] [--metrics FILE]\n"
 	  "\n"
 	  "With desired-state files: plans, shows the plan and asks on a TTY.\n"
 	  "With a plan file (from `plan -o`): applies exactly that plan after\n"
@@ -75,6 +75,8 @@ static const struct command commands[] = {
 	  "  --force-secrets        write secrets that cannot be verified\n"
 	  "  --max-changes N        refuse (exit 4) a plan with more changes\n"
 	  "  --restart-window SPEC  restart only inside these times\n"
+	  "  --parallel N           clusters applied at the same time (default\n"
+	  "                         16; 1: one after the other)\n"
 	  "  --report FILE          write a JSON report of the run\n"
 	  "  --metrics FILE         write Prometheus metrics (textfile)\n" },
 	{ "show", cmd_show, "render a saved plan file",

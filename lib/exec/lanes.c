@@ -57,8 +57,21 @@ struct lane {
 	struct cmr_error err;
 	int error;
 	bool compute;
-	bool started; /* a thread was created */
-	pthread_t thread;
+	bool ran; /* a worker took it */
+};
+
+/*
+ * The workers of one group (base or compute clusters): at most
+ * opt->max_lanes threads, each taking the next lane of the group until
+ * none is left, a lane failed, or the user interrupted.
+ */
+struct pool {
+	struct lane *lanes;
+	size_t n;
+	bool compute;
+	size_t next; /* under sh->mu */
+	struct lane_shared *sh;
+	atomic_int *interrupted;
 };
 
 void lanes_lock(struct run *r)
@@ -156,9 +169,29 @@ static void lane_run(struct lane *l)
 	note_failure(l);
 }
 
-static void *lane_main(void *arg)
+/* The next lane for a worker, or NULL when it should stop. */
+static struct lane *pool_take(struct pool *p)
 {
-	lane_run(arg);
+	struct lane *l = NULL;
+
+	pthread_mutex_lock(&p->sh->mu);
+	while (p->next < p->n && p->lanes[p->next].compute != p->compute)
+		p->next++;
+	if (p->next < p->n && !p->sh->failed &&
+	    !(p->interrupted && *p->interrupted)) {
+		l = &p->lanes[p->next++];
+		l->ran = true;
+	}
+	pthread_mutex_unlock(&p->sh->mu);
+	return l;
+}
+
+static void *pool_worker(void *arg)
+{
+	struct lane *l;
+
+	while ((l = pool_take(arg)) != NULL)
+		lane_run(l);
 	return NULL;
 }
 
@@ -243,31 +276,41 @@ done:
 }
 
 /* Starts the lanes whose type is `compute`, then waits for them. */
-static int run_group(struct lane *lanes, size_t n, bool compute)
+/*
+ * Runs the group's lanes on at most `width` workers (threads; the calling
+ * thread when none can be had).  Returns the error of a failed lane, or
+ * 0.
+ */
+static int run_group(struct lane *lanes, size_t n, bool compute, size_t width,
+                     struct lane_shared *sh, atomic_int *interrupted)
 {
+	pthread_t workers[CMR_EXEC_MAX_LANES];
+	struct pool p;
 	size_t i;
+	size_t started = 0;
 	int error = 0;
 
-	for (i = 0; i < n; i++) {
-		struct lane *l = &lanes[i];
-
-		if (l->compute != compute)
-			continue;
-		if (pthread_create(&l->thread, NULL, lane_main, l) != 0) {
-			/* No thread to be had: this lane runs here. */
-			lane_run(l);
-			continue;
-		}
-		l->started = true;
+	memset(&p, 0, sizeof(p));
+	p.lanes = lanes;
+	p.n = n;
+	p.compute = compute;
+	p.sh = sh;
+	p.interrupted = interrupted;
+	if (width > CMR_EXEC_MAX_LANES)
+		width = CMR_EXEC_MAX_LANES;
+	for (i = 0; i < width; i++) {
+		if (pthread_create(&workers[started], NULL, pool_worker, &p) !=
+		    0)
+			break;
+		started++;
 	}
-	for (i = 0; i < n; i++) {
-		if (lanes[i].started) {
-			pthread_join(lanes[i].thread, NULL);
-			lanes[i].started = false;
-		}
+	if (started == 0)
+		(void)pool_worker(&p); /* no thread to be had: here */
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	for (i = 0; i < n; i++)
 		if (lanes[i].compute == compute && lanes[i].error < 0)
 			error = lanes[i].error;
-	}
 	return error;
 }
 
@@ -363,45 +406,103 @@ static void drop_clients(struct lane *lanes, size_t n)
 	}
 }
 
+/* How many workers a group of `count` lanes gets. */
+static size_t group_width(const struct run *r, size_t count)
+{
+	size_t max =
+	        r->opt->max_lanes ? r->opt->max_lanes : CMR_EXEC_DEFAULT_LANES;
+
+	if (max > CMR_EXEC_MAX_LANES)
+		max = CMR_EXEC_MAX_LANES;
+	return count < max ? count : max;
+}
+
+/* Says which clusters of a group run, and how many at a time. */
+static void announce(struct run *r, const struct lane *lanes, size_t n,
+                     bool compute, size_t count, size_t width)
+{
+	struct cmr_buf names = CMR_BUF_INIT;
+	const char *list;
+	char how[96];
+
+	group_names(&names, lanes, n, compute);
+	list = cmr_buf_error(&names) ? "" : names.ptr;
+	if (width >= count)
+		snprintf(how, sizeof(how), "at the same time");
+	else if (width == 1)
+		snprintf(how, sizeof(how), "one at a time (--parallel 1)");
+	else
+		snprintf(how, sizeof(how), "%zu at a time (--parallel %zu)",
+		         width, width);
+	if (count == 1)
+		run_emit(r, CMR_EXEC_EV_STEP, "apply", "", -1,
+		         "%s cluster %s%s", compute ? "compute" : "base", list,
+		         compute ? ", after the base clusters"
+		                 : ", before the compute clusters");
+	else
+		run_emit(r, CMR_EXEC_EV_STEP, "apply", "", -1,
+		         "%zu %sclusters %s%s: %s", count,
+		         compute ? "compute " : "", how,
+		         compute ? ", after the base clusters" : "", list);
+	cmr_buf_release(&names);
+}
+
+/* Names the lanes no worker took: a lane failed, or Ctrl-C. */
+static void report_unstarted(struct run *r, const struct lane *lanes, size_t n,
+                             const struct lane_shared *sh)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (lanes[i].ran)
+			continue;
+		if (sh->failed)
+			run_emit(r, CMR_EXEC_EV_WARN, "apply",
+			         lanes[i].r.cluster, -1,
+			         "not started: cluster '%s' failed, so no step "
+			         "was started on cluster '%s'",
+			         sh->failed_cluster, lanes[i].r.cluster);
+		else
+			run_emit(r, CMR_EXEC_EV_WARN, "apply",
+			         lanes[i].r.cluster, -1,
+			         "not started: interrupted");
+	}
+}
+
 /*
  * Runs the lanes in threads sharing sh (its mutex initialised): the base
- * clusters' at the same time, then the compute clusters'.  The first
- * failure of any lane is the result.
+ * clusters', then the compute clusters', each group on at most
+ * --parallel workers.  The first failure of any lane is the result.
  */
 static int run_threads(struct run *r, struct lane *lanes, size_t n,
                        struct lane_shared *sh, struct cmr_error *err)
 {
-	struct cmr_buf names = CMR_BUF_INIT;
 	size_t i;
 	size_t ncompute = 0;
-	int error;
+	size_t nbase;
+	int error = 0;
 
 	for (i = 0; i < n; i++) {
 		lane_init(&lanes[i], r, r->plan->clusters.items[i], sh);
 		ncompute += lanes[i].compute;
 	}
-	group_names(&names, lanes, n, false);
-	if (n - ncompute > 0)
-		run_emit(r, CMR_EXEC_EV_STEP, "apply", "", -1,
-		         "%zu cluster%s at the same time: %s", n - ncompute,
-		         n - ncompute == 1 ? "" : "s",
-		         cmr_buf_error(&names) ? "" : names.ptr);
-	error = run_group(lanes, n, false);
-	if (error == 0 && ncompute > 0) {
-		cmr_buf_reset(&names);
-		group_names(&names, lanes, n, true);
-		run_emit(r, CMR_EXEC_EV_STEP, "apply", "", -1,
-		         "compute cluster%s %s, after the base cluster%s",
-		         ncompute == 1 ? "" : "s",
-		         cmr_buf_error(&names) ? "" : names.ptr,
-		         n - ncompute == 1 ? "" : "s");
-		error = run_group(lanes, n, true);
+	nbase = n - ncompute;
+	if (nbase > 0) {
+		announce(r, lanes, n, false, nbase, group_width(r, nbase));
+		error = run_group(lanes, n, false, group_width(r, nbase), sh,
+		                  r->opt->interrupted);
 	}
+	if (error == 0 && !sh->failed && ncompute > 0 &&
+	    !(r->opt->interrupted && *r->opt->interrupted)) {
+		announce(r, lanes, n, true, ncompute, group_width(r, ncompute));
+		error = run_group(lanes, n, true, group_width(r, ncompute), sh,
+		                  r->opt->interrupted);
+	}
+	report_unstarted(r, lanes, n, sh);
 	if (sh->failed) {
 		copy_err(err, &sh->first);
 		error = sh->first.code;
 	}
-	cmr_buf_release(&names);
 	return error;
 }
 

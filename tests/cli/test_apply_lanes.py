@@ -168,6 +168,51 @@ class LanesTest(unittest.TestCase):
             self.assertEqual(rc, 0, text)
             self.assertTrue(events[-1]["converged"], text)
 
+    def test_parallel_one_applies_the_clusters_in_turn(self):
+        seed = self.write("seed.json", seed_with(3, compute=["Cluster 1"]))
+        f = self.write("three.yaml", desired(3))
+        with Cmsim(args=SCALE, seed=seed) as sim:
+            rc, events, text = self.apply_json(sim, f, "--parallel", "1")
+            self.assertEqual(rc, 0, text)
+            self.assertTrue(any("2 clusters one at a time (--parallel 1): "
+                                "Cluster 2, Cluster 3" in e.get("message", "")
+                                for e in events), text)
+            spans = self.restarts(sim, events)
+            self.assertEqual(len(spans), 6, spans)
+            # Whole clusters one after the other, the compute cluster
+            # (Cluster 1) last although the plan names it first.
+            order = ["Cluster 2", "Cluster 3", "Cluster 1"]
+            for a, b in zip(order, order[1:]):
+                end_a = max(e for t, (_, e) in spans.items()
+                            if t.startswith(a + "/"))
+                start_b = min(s for t, (s, _) in spans.items()
+                              if t.startswith(b + "/"))
+                self.assertLessEqual(end_a, start_b, spans)
+
+    def test_a_failure_leaves_later_clusters_unstarted(self):
+        # Two at a time: Cluster 1 fails at once, Cluster 2 stops after
+        # its current step, Cluster 3 is never started.
+        seed = self.write("seed.json", seed_with(3))
+        f = self.write("three.yaml", desired(3))
+        fault = ("http-error,status=500,method=PUT,path=/clusters/"
+                 "Cluster%201/services/hdfs/config")
+        with Cmsim(args=SCALE + ["--latency", "20", "--fault", fault],
+                   seed=seed) as sim:
+            sim.reset_stats()
+            rc, events, text = self.apply_json(sim, f, "--parallel", "2")
+            self.assertEqual(rc, 1, text)
+            self.assertTrue(any(e.get("target") == "Cluster 3" and
+                                "not started: cluster 'Cluster 1' failed"
+                                in e.get("message", "") for e in events),
+                            text)
+            # (the plan read Cluster 3; the apply wrote nothing there)
+            touched = [p for p in sim.stats()["paths"]
+                       if "Cluster%203/services" in p and
+                       not p.startswith("GET ")]
+            self.assertEqual(touched, [], touched)
+            for c in ("Cluster 1", "Cluster 2", "Cluster 3"):
+                self.assertEqual(self.restart_posts(sim, c), 0, c)
+
     def test_compute_cluster_waits_for_the_base_clusters(self):
         seed = self.write("seed.json", seed_with(3, compute=["Cluster 2"]))
         f = self.write("three.yaml", desired(3))

@@ -173,6 +173,10 @@ enum cmr_exec_flags {
 	                                      * window below */
 };
 
+/* Clusters applied at the same time: by default, and at most. */
+#define CMR_EXEC_DEFAULT_LANES 16u
+#define CMR_EXEC_MAX_LANES     64u
+
 struct cmr_exec_options {
 	unsigned flags;     /* enum cmr_exec_flags */
 	int64_t timeout_ms; /* --timeout for every wait; 0: per kind */
@@ -208,6 +212,12 @@ struct cmr_exec_options {
 	const struct cmr_window *window;
 	/* Backoff of the waiter (tests); 0: defaults. */
 	int64_t poll_initial_ms, poll_max_ms;
+	/*
+	 * --parallel: how many clusters are applied at the same time; 0:
+	 * CMR_EXEC_DEFAULT_LANES; never more than CMR_EXEC_MAX_LANES.  1
+	 * applies them one after the other (base clusters first).
+	 */
+	unsigned max_lanes;
 };
 
 struct cmr_exec_report {
