@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,12 +189,142 @@ static int parse_args(struct apply_args *a, int argc, char **argv)
  * Progress
  */
 
+/* What one cluster's lane is waiting on, for the live line. */
+struct lane_wait {
+	char cluster[128];
+	char what[160];
+};
+
+#define LIVE_LANES 8
+
 struct progress {
 	const struct cli_globals *g;
 	bool json;
 	bool tty;       /* stderr is a terminal: waits on one live line */
 	bool live_line; /* that line is showing */
+	/* Several clusters at once: each lane's current wait, all shown on
+	 * the one live line ("Cluster 1: ... | Cluster 2: ..."). */
+	struct lane_wait lanes[LIVE_LANES];
+	size_t nlanes;
+	int64_t elapsed_ms;
 };
+
+/* The terminal's width (stderr), or 120. */
+static size_t term_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 120;
+}
+
+/* Cuts b to at most max bytes, not inside a UTF-8 sequence. */
+static void cut_utf8(struct cmr_buf *b, size_t max)
+{
+	size_t n = max;
+
+	if (b->len <= max)
+		return;
+	while (n > 0 && ((unsigned char)b->ptr[n] & 0xC0) == 0x80)
+		n--;
+	cmr_buf_truncate(b, n);
+}
+
+/* The cluster part of an event target: "Cluster 1/hdfs" -> "Cluster 1". */
+static size_t cluster_len(const char *target)
+{
+	return strcspn(target, "/");
+}
+
+static void live_forget(struct progress *p, const char *target)
+{
+	size_t n = cluster_len(target);
+	size_t i;
+
+	for (i = 0; i < p->nlanes; i++) {
+		if (strlen(p->lanes[i].cluster) == n &&
+		    strncmp(p->lanes[i].cluster, target, n) == 0) {
+			p->lanes[i] = p->lanes[--p->nlanes];
+			return;
+		}
+	}
+}
+
+static void live_note(struct progress *p, const struct cmr_exec_event *ev)
+{
+	const char *what = ev->message;
+	size_t i;
+
+	if (strncmp(what, "waiting: ", 9) == 0)
+		what += 9;
+	for (i = 0; i < p->nlanes; i++)
+		if (strcmp(p->lanes[i].cluster, ev->target) == 0)
+			break;
+	if (i == p->nlanes) {
+		if (p->nlanes == LIVE_LANES)
+			i = LIVE_LANES - 1; /* the last slot is shared */
+		else
+			p->nlanes++;
+	}
+	snprintf(p->lanes[i].cluster, sizeof(p->lanes[i].cluster), "%s",
+	         ev->target);
+	snprintf(p->lanes[i].what, sizeof(p->lanes[i].what), "%s", what);
+}
+
+/* Draws the live line: the one wait, or every lane's. */
+static void live_draw(struct progress *p, const struct cmr_exec_event *ev)
+{
+	struct cmr_buf b = CMR_BUF_INIT;
+	char el[32];
+	size_t i;
+
+	cmr_format_duration(el, sizeof(el), p->elapsed_ms);
+	cmr_buf_addf(&b, "[%6s] ", el);
+	if (ev && !ev->target[0])
+		cmr_buf_adds(&b, ev->message);
+	for (i = 0; (!ev || ev->target[0]) && i < p->nlanes; i++)
+		cmr_buf_addf(&b, "%s%s: %s", i ? " | " : "",
+		             p->lanes[i].cluster, p->lanes[i].what);
+	cut_utf8(&b, term_width() - 1);
+	if (!cmr_buf_error(&b)) {
+		fprintf(stderr, "\r\033[K%s", b.ptr);
+		fflush(stderr);
+		p->live_line = true;
+	}
+	cmr_buf_release(&b);
+}
+
+/* --json: the event as one line on stdout (waits only with -v). */
+static void json_event(const struct progress *p,
+                       const struct cmr_exec_event *ev)
+{
+	struct cmr_buf b = CMR_BUF_INIT;
+
+	cmr_buf_addc(&b, '{');
+	cmr_exec_event_json(&b, ev);
+	cmr_buf_adds(&b, "}\n");
+	if (!cmr_buf_error(&b) &&
+	    (ev->kind != CMR_EXEC_EV_WAIT || p->g->verbosity > 0)) {
+		fwrite(b.ptr, 1, b.len, stdout);
+		fflush(stdout);
+	}
+	cmr_buf_release(&b);
+}
+
+static const char *event_prefix(enum cmr_exec_event_kind kind)
+{
+	switch (kind) {
+	case CMR_EXEC_EV_WARN:
+		return "warning: ";
+	case CMR_EXEC_EV_FAIL:
+		return "FAILED: ";
+	case CMR_EXEC_EV_SKIP:
+		return "skipped: ";
+	default:
+		return "";
+	}
+}
 
 static void on_event(const struct cmr_exec_event *ev, void *ud)
 {
@@ -201,29 +332,20 @@ static void on_event(const struct cmr_exec_event *ev, void *ud)
 	char el[32];
 
 	if (p->json) {
-		struct cmr_buf b = CMR_BUF_INIT;
-
-		cmr_buf_addc(&b, '{');
-		cmr_exec_event_json(&b, ev);
-		cmr_buf_adds(&b, "}\n");
-		if (!cmr_buf_error(&b) &&
-		    (ev->kind != CMR_EXEC_EV_WAIT || p->g->verbosity > 0)) {
-			fwrite(b.ptr, 1, b.len, stdout);
-			fflush(stdout);
-		}
-		cmr_buf_release(&b);
+		json_event(p, ev);
 		return;
 	}
+	p->elapsed_ms = ev->elapsed_ms;
 	if (ev->kind == CMR_EXEC_EV_WAIT && p->tty && p->g->verbosity >= 0) {
 		/* A live status line, overwritten by the next event; with
-		 * several clusters at once, it names the cluster. */
-		cmr_format_duration(el, sizeof(el), ev->elapsed_ms);
-		fprintf(stderr, "\r\033[K[%6s] %.60s%s%.120s", el, ev->target,
-		        ev->target[0] ? ": " : "", ev->message);
-		fflush(stderr);
-		p->live_line = true;
+		 * several clusters at once, one part per cluster. */
+		if (ev->target[0])
+			live_note(p, ev);
+		live_draw(p, ev);
 		return;
 	}
+	if (ev->target[0])
+		live_forget(p, ev->target);
 	if (p->live_line) {
 		fputs("\r\033[K", stderr);
 		p->live_line = false;
@@ -235,15 +357,13 @@ static void on_event(const struct cmr_exec_event *ev, void *ud)
 		return;
 	cmr_format_duration(el, sizeof(el), ev->elapsed_ms);
 	fprintf(stderr, "[%6s] %-13s %s%s%s%s\n", el, ev->phase, ev->target,
-	        ev->target[0] ? ": " : "",
-	        ev->kind == CMR_EXEC_EV_WARN   ? "warning: "
-	        : ev->kind == CMR_EXEC_EV_FAIL ? "FAILED: "
-	        : ev->kind == CMR_EXEC_EV_SKIP ? "skipped: "
-	                                       : "",
-	        ev->message);
+	        ev->target[0] ? ": " : "", event_prefix(ev->kind), ev->message);
 	if (ev->command_id >= 0 && p->g->verbosity > 0)
 		fprintf(stderr, "         (CM command %lld)\n",
 		        (long long)ev->command_id);
+	/* The other clusters are still waiting: show them again. */
+	if (p->tty && p->nlanes > 0 && p->g->verbosity >= 0)
+		live_draw(p, NULL);
 }
 
 /* ----------------------------------------------------------------------

@@ -267,5 +267,50 @@ class LanesTest(unittest.TestCase):
             self.assertIn("keep running", err)
 
 
+    def test_live_line_shows_every_cluster_on_a_terminal(self):
+        # stderr on an 80-column pseudo-terminal: the waits of both
+        # clusters share the one live line, each part named by its
+        # cluster, cut to the terminal's width.
+        import fcntl
+        import pty
+        import struct
+        import termios
+        seed = self.write("seed.json", seed_with(2))
+        f = self.write("two.yaml", desired(2))
+        with Cmsim(args=["--time-scale", "20"], seed=seed) as sim:
+            master, slave = pty.openpty()
+            fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                        struct.pack("HHHH", 24, 80, 0, 0))
+            p = subprocess.Popen([CMRECON, "apply", f, "--yes"],
+                                 env=self.env(sim), cwd=self.dir,
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=slave)
+            os.close(slave)
+            chunks = []
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            p.communicate(timeout=120)
+            os.close(master)
+            text = b"".join(chunks).decode("utf-8", "replace")
+            self.assertEqual(p.returncode, 0, text[-3000:])
+            # live lines: drawn after "\r\033[K", ended by the next "\r"
+            live = [x[len("\033[K"):] for x in
+                    text.replace("\r\n", "\n").split("\r")
+                    if x.startswith("\033[K[") and "\n" not in x]
+            both = [x for x in live
+                    if "Cluster 1: " in x and "Cluster 2: " in x]
+            self.assertTrue(both, live[:20])
+            self.assertTrue(any("Restart (command" in x for x in both),
+                            both[:5])
+            for x in live:
+                self.assertLess(len(x), 80, x)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

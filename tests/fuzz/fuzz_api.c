@@ -50,6 +50,7 @@ enum decoder {
 	DEC_CONFIG_PARAMS,
 	DEC_CONFIG_BOTH,
 	DEC_ERROR,
+	DEC_CLUSTER_TYPE,
 	NDECODERS
 };
 
@@ -300,6 +301,14 @@ static int decode(struct target *t, enum decoder d, const char *body,
 		              0,
 		      "decode_error's message names the request and status");
 		return rc;
+	case DEC_CLUSTER_TYPE: {
+		bool compute = true;
+
+		rc = cmr_api_decode_cluster_type(&compute, WHAT, body, len,
+		                                 &err);
+		check(rc == 0 || !compute, "no compute verdict on failure");
+		break;
+	}
 	case NDECODERS:
 		break;
 	}

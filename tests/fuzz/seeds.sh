@@ -24,7 +24,7 @@ load)
 	done
 	;;
 api)
-	ndecoders=13 # NDECODERS in fuzz_api.c
+	ndecoders=14 # NDECODERS in fuzz_api.c
 	for f in "$top"/tests/fixtures/api/*.json \
 		"$top"/tests/fixtures/cm-responses/*.json \
 		"$top"/tests/fixtures/cm-responses/*.txt \

@@ -494,10 +494,26 @@ static void test_api_decode__cluster_type(void **state)
 	                           "\"clusterType\":\"BASE_CLUSTER\"}";
 	static const char old[] = "{\"name\":\"Cluster 1\",\"version\":"
 	                          "\"CDH5\"}";
+	static const char refs[] = "{\"name\":\"C\",\"dataContextRefs\":"
+	                           "[{\"name\":\"dc\"}]}";
 	bool is = false;
+	size_t len;
+	char *text = fixture_text("api/cluster-compute.json", &len);
 
 	assert_cmr_ok(cmr_api_decode_cluster_type(&is, "c", compute,
 	                                          strlen(compute), &fx->err),
+	              &fx->err);
+	assert_true(is);
+	is = false;
+	assert_cmr_ok(
+	        cmr_api_decode_cluster_type(&is, "c", text, len, &fx->err),
+	        &fx->err);
+	cmr_free(text);
+	assert_true(is);
+	/* no clusterType: data contexts make a compute cluster */
+	is = false;
+	assert_cmr_ok(cmr_api_decode_cluster_type(&is, "c", refs, strlen(refs),
+	                                          &fx->err),
 	              &fx->err);
 	assert_true(is);
 	assert_cmr_ok(cmr_api_decode_cluster_type(&is, "c", base, strlen(base),

@@ -201,9 +201,9 @@ int cmr_api_decode_services(struct cmr_state *live, struct cmr_cluster *c,
 /*
  * GET /clusters/C (ApiCluster): *compute is true when clusterType is
  * COMPUTE_CLUSTER (a Virtual Private Cluster's compute cluster, whose
- * services use a base cluster's data context), false for BASE_CLUSTER
- * and when the member is absent (before v32 every cluster is a base
- * cluster).
+ * services use a base cluster's data context), false for BASE_CLUSTER.
+ * Without clusterType (before v32, or left out) the spec's rule applies:
+ * a cluster with dataContextRefs is a compute cluster.
  */
 int cmr_api_decode_cluster_type(bool *compute, const char *what,
                                 const char *body, size_t len,
