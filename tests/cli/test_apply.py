@@ -290,6 +290,34 @@ clusters:
                                         "--detailed-exitcode")
             self.assertEqual(rc, 0, out + err)
 
+    def test_saved_plan_activating_cdh_is_not_stale(self):
+        # A CDH activation forecasts a restart of every service, also of
+        # those the file does not name.  The saved plan must still match
+        # what it read (the soak found it refused as stale every time).
+        f = write(self.dir, "cdh.yaml", """version: 1
+clusters:
+  Cluster 1:
+    parcels:
+      CDH: 7.1.8-1.cdh7.1.8.p0.30990532
+    services:
+      hdfs:
+        type: HDFS
+        config:
+          dfs_replication: 2
+""")
+        with Cmsim(args=FAST) as sim:
+            planfile = os.path.join(self.dir, "p.json")
+            rc, out, err = self.cmrecon(sim, "plan", f, "-o", planfile)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("zookeeper", out)  # forecast, not named
+            rc, out, err = self.cmrecon(sim, "apply", planfile, "--yes")
+            self.assertEqual(rc, 0, out + err)
+            self.assertEqual(self.parcel_stage(
+                sim, "CDH", "7.1.8-1.cdh7.1.8.p0.30990532"), "ACTIVATED")
+            rc, out, err = self.cmrecon(sim, "plan", f,
+                                        "--detailed-exitcode")
+            self.assertEqual(rc, 0, out + err)
+
     def test_saved_plan_stale_when_a_secret_changed(self):
         f = write(self.dir, "hive.yaml", """version: 1
 clusters:
