@@ -455,6 +455,13 @@ static int load_state(struct cmsim *sim, const struct args *a,
 	int error;
 
 	if (a->state_file) {
+		size_t swept = cmsim_state_sweep(a->state_file);
+
+		if (swept)
+			fprintf(stderr,
+			        "cmsim: removed %zu temporary state file%s "
+			        "left by a cmsim killed while saving\n",
+			        swept, swept == 1 ? "" : "s");
 		sim->state_file = strdup(a->state_file);
 		if (access(a->state_file, F_OK) == 0) {
 			error = cmsim_state_load(sim, a->state_file, err);

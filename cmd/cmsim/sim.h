@@ -233,6 +233,13 @@ int cmsim_state_load(struct cmsim *sim, const char *path,
 /* Writes the state atomically (temp file + rename) to sim->state_file. */
 int cmsim_state_save(struct cmsim *sim, struct cmr_error *err);
 
+/*
+ * Removes the temporary files a cmsim killed in the middle of a save left
+ * next to `state_file` ("<state_file>.tmp.<pid>" of a process that no
+ * longer runs).  Returns how many were removed.
+ */
+size_t cmsim_state_sweep(const char *state_file);
+
 /* Makes every config name the state sets valid for its scope. */
 int cmsim_state_learn_names(struct cmsim *sim, struct cmr_error *err);
 

@@ -20,8 +20,10 @@
  * no process: a gateway-scope change makes the service's client
  * configuration stale instead.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -888,6 +890,53 @@ int cmsim_state_load(struct cmsim *sim, const char *path, struct cmr_error *err)
 		sim->base_mono_ms = cmsim_mono_ms();
 	}
 	return cmsim_state_learn_names(sim, err);
+}
+
+/* True when `name` is "<base>.tmp.<pid>" of a process gone. */
+static bool stale_tmp(const char *name, const char *base, size_t blen)
+{
+	char *end = NULL;
+	long pid;
+
+	if (strncmp(name, base, blen) != 0 ||
+	    strncmp(name + blen, ".tmp.", 5) != 0)
+		return false;
+	errno = 0;
+	pid = strtol(name + blen + 5, &end, 10);
+	if (errno != 0 || !end || *end || pid <= 0 || end == name + blen + 5)
+		return false;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+size_t cmsim_state_sweep(const char *state_file)
+{
+	struct cmr_buf dir = CMR_BUF_INIT;
+	struct cmr_buf path = CMR_BUF_INIT;
+	const char *slash = strrchr(state_file, '/');
+	const char *base = slash ? slash + 1 : state_file;
+	size_t blen = strlen(base);
+	size_t removed = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (slash)
+		cmr_buf_add(&dir, state_file, (size_t)(slash - state_file) + 1);
+	else
+		cmr_buf_adds(&dir, "./");
+	d = cmr_buf_error(&dir) ? NULL : opendir(dir.ptr);
+	while (d && (e = readdir(d)) != NULL) {
+		if (!stale_tmp(e->d_name, base, blen))
+			continue;
+		cmr_buf_reset(&path);
+		cmr_buf_addf(&path, "%s%s", dir.ptr, e->d_name);
+		if (!cmr_buf_error(&path) && unlink(path.ptr) == 0)
+			removed++;
+	}
+	if (d)
+		closedir(d);
+	cmr_buf_release(&dir);
+	cmr_buf_release(&path);
+	return removed;
 }
 
 int cmsim_state_save(struct cmsim *sim, struct cmr_error *err)

@@ -108,6 +108,32 @@ def sigterm_exits_cleanly():
 
 
 @test
+def temporary_files_of_a_killed_save_are_swept():
+    # A cmsim SIGKILLed mid-save leaves state.json.tmp.<pid>; the next
+    # cmsim on that state file removes it (its process is gone), and
+    # leaves alone one whose process still runs, and other files.
+    import subprocess
+    d = tempfile.mkdtemp(prefix="cmsim-state-")
+    state = os.path.join(d, "state.json")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    names = {"dead": "state.json.tmp.%d" % gone.pid,
+             "alive": "state.json.tmp.%d" % os.getpid(),
+             "other": "state.json.tmp.notapid",
+             "else": "other.json.tmp.%d" % gone.pid}
+    for n in names.values():
+        with open(os.path.join(d, n), "w") as f:
+            f.write("{")
+    with Cmsim(args=STOPPED, state_file=state) as sim:
+        s, _ = sim.get("/cm/version")
+        expect(s == 200, "serves")
+    left = set(os.listdir(d))
+    expect(names["dead"] not in left, left)
+    for k in ("alive", "other", "else"):
+        expect(names[k] in left, (k, left))
+
+
+@test
 def bad_state_file_is_an_error():
     d = tempfile.mkdtemp(prefix="cmsim-state-")
     state = os.path.join(d, "state.json")
