@@ -548,6 +548,7 @@ int lanes_run(struct run *r, struct cmr_error *err)
 		for (i = 0; i < n; i++)
 			lanes[i].r.sh = NULL;
 	}
+	cmr_error_clear(&e); /* (it may hold read_types' message) */
 	if (merge(r, lanes, n, &e) < 0 && error == 0) {
 		copy_err(err, &e);
 		error = CMR_ENOMEM;
