@@ -231,6 +231,28 @@ static void json_drift(struct cmr_buf *b, const struct cmr_plan *plan)
 	cmr_buf_adds(b, "]}");
 }
 
+/* What apply did per cluster: ,"clusters":[{...},...] */
+static void json_clusters(struct cmr_buf *b, const struct cmr_exec_report *x)
+{
+	size_t i;
+
+	cmr_buf_adds(b, ",\"clusters\":[");
+	for (i = 0; i < x->nclusters; i++) {
+		const struct cmr_exec_cluster_report *c = &x->clusters[i];
+
+		cmr_buf_adds(b, i ? ",{\"cluster\":" : "{\"cluster\":");
+		cmr_buf_add_json_str(b, c->cluster ? c->cluster : "");
+		cmr_buf_addf(b,
+		             ",\"state\":\"%s\",\"writes\":%zu,"
+		             "\"commands\":%zu,\"parcel_steps\":%zu,"
+		             "\"restarted\":%zu,\"elapsed_ms\":%lld}",
+		             cmr_lane_state_name(c->state), c->writes,
+		             c->commands, c->parcel_steps, c->restarted,
+		             (long long)c->elapsed_ms);
+	}
+	cmr_buf_addc(b, ']');
+}
+
 /* The fields apply --json always had, first, then the common ones. */
 static void json_apply_head(struct cmr_buf *b, const struct run_report *r)
 {
@@ -254,6 +276,7 @@ static void json_apply_head(struct cmr_buf *b, const struct run_report *r)
 	             x->restarted, x->maintenance, x->stopped, x->deferred,
 	             x->remaining, (long long)x->elapsed_ms);
 	cmr_buf_add_json_str(b, x->lock_id);
+	json_clusters(b, x);
 }
 
 int report_json(struct cmr_buf *out, const struct run_report *r)

@@ -57,7 +57,8 @@ struct lane {
 	struct cmr_error err;
 	int error;
 	bool compute;
-	bool ran; /* a worker took it */
+	bool ran;       /* a worker took it */
+	int64_t t0, t1; /* when it started and ended */
 };
 
 /*
@@ -158,7 +159,10 @@ static void note_failure(struct lane *l)
 
 static void lane_run(struct lane *l)
 {
+	l->ran = true;
+	l->t0 = l->r.clock->now_ms(l->r.clock);
 	l->error = run_cluster_steps(&l->r, &l->err);
+	l->t1 = l->r.clock->now_ms(l->r.clock);
 	if (l->error >= 0)
 		return;
 	if (l->error == CMR_EINTR && lanes_sibling_failed(&l->r, NULL)) {
@@ -506,6 +510,72 @@ static int run_threads(struct run *r, struct lane *lanes, size_t n,
 	return error;
 }
 
+const char *cmr_lane_state_name(enum cmr_lane_state s)
+{
+	switch (s) {
+	case CMR_LANE_NOT_STARTED:
+		return "not-started";
+	case CMR_LANE_DONE:
+		return "done";
+	case CMR_LANE_FAILED:
+		return "failed";
+	case CMR_LANE_STOPPED:
+		return "stopped";
+	}
+	return "unknown";
+}
+
+static enum cmr_lane_state lane_state(bool ran, int error)
+{
+	if (!ran)
+		return CMR_LANE_NOT_STARTED;
+	if (error >= 0)
+		return CMR_LANE_DONE;
+	return error == CMR_EINTR ? CMR_LANE_STOPPED : CMR_LANE_FAILED;
+}
+
+/* The report's line for each lane. */
+static void report_lanes(struct cmr_exec_report *rep, const struct lane *lanes,
+                         size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < CMR_EXEC_MAX_LANES; i++) {
+		struct cmr_exec_cluster_report *c = &rep->clusters[i];
+		const struct lane *l = &lanes[i];
+
+		c->cluster = l->r.cluster;
+		c->state = lane_state(l->ran, l->error);
+		c->writes = l->rep.writes;
+		c->commands = l->rep.commands;
+		c->parcel_steps = l->rep.parcel_steps;
+		c->restarted = l->rep.restarted;
+		c->elapsed_ms = l->ran ? l->t1 - l->t0 : 0;
+	}
+	rep->nclusters = i;
+}
+
+/* One cluster, or none: its steps here, and its report line. */
+static int run_alone(struct run *r, struct cmr_error *err)
+{
+	struct cmr_exec_report before = *r->rep;
+	struct cmr_exec_cluster_report *c = &r->rep->clusters[0];
+	int64_t t0 = r->clock->now_ms(r->clock);
+	int error = run_cluster_steps(r, err);
+
+	if (r->plan->clusters.len == 0)
+		return error;
+	c->cluster = r->plan->clusters.items[0];
+	c->state = lane_state(true, error);
+	c->writes = r->rep->writes - before.writes;
+	c->commands = r->rep->commands - before.commands;
+	c->parcel_steps = r->rep->parcel_steps - before.parcel_steps;
+	c->restarted = r->rep->restarted - before.restarted;
+	c->elapsed_ms = r->clock->now_ms(r->clock) - t0;
+	r->rep->nclusters = 1;
+	return error;
+}
+
 int lanes_run(struct run *r, struct cmr_error *err)
 {
 	struct lane_shared sh;
@@ -517,7 +587,7 @@ int lanes_run(struct run *r, struct cmr_error *err)
 	int error;
 
 	if (n <= 1)
-		return run_cluster_steps(r, err);
+		return run_alone(r, err);
 	memset(&sh, 0, sizeof(sh));
 	lanes = cmr_calloc(n, sizeof(*lanes));
 	if (!lanes)
@@ -548,6 +618,7 @@ int lanes_run(struct run *r, struct cmr_error *err)
 		for (i = 0; i < n; i++)
 			lanes[i].r.sh = NULL;
 	}
+	report_lanes(r->rep, lanes, n);
 	cmr_error_clear(&e); /* (it may hold read_types' message) */
 	if (merge(r, lanes, n, &e) < 0 && error == 0) {
 		copy_err(err, &e);

@@ -143,6 +143,9 @@ class ApplyTest(ApplyBase):
             lines = [json.loads(x) for x in p.stdout.splitlines()]
             self.assertEqual(lines[-1]["kind"], "cmrecon-apply-report")
             self.assertTrue(lines[-1]["converged"])
+            [one] = lines[-1]["clusters"]
+            self.assertEqual((one["cluster"], one["state"], one["restarted"]),
+                             ("Cluster 1", "done", 2), one)
             self.assertGreater(lines[-1]["restarted"], 0)
             self.assertTrue(any(x.get("event") == "step" for x in lines))
             self.assertEqual(lines[0]["event"], "plan")

@@ -115,6 +115,14 @@ class LanesTest(unittest.TestCase):
             self.assertEqual(rc, 0, text)
             self.assertTrue(events[-1]["converged"], text)
             self.assertEqual(events[-1]["restarted"], 6, text)
+            # the report says what happened on each cluster
+            per = {c["cluster"]: c for c in events[-1]["clusters"]}
+            self.assertEqual(sorted(per), ["Cluster 1", "Cluster 2",
+                                           "Cluster 3"], text)
+            for c in per.values():
+                self.assertEqual((c["state"], c["writes"], c["restarted"],
+                                  c["commands"]), ("done", 2, 2, 2), c)
+                self.assertGreater(c["elapsed_ms"], 0, c)
             self.assertTrue(any("3 clusters at the same time" in
                                 e.get("message", "") for e in events), text)
             spans = self.restarts(sim, events)
@@ -154,6 +162,10 @@ class LanesTest(unittest.TestCase):
                        "no new step was started" in e.get("message", "")]
             self.assertEqual({e["target"] for e in stopped},
                              {"Cluster 1", "Cluster 3"}, text)
+            states = {c["cluster"]: c["state"] for c in report["clusters"]}
+            self.assertEqual(states, {"Cluster 1": "stopped",
+                                      "Cluster 2": "failed",
+                                      "Cluster 3": "stopped"}, text)
             for c in ("Cluster 1", "Cluster 2", "Cluster 3"):
                 self.assertEqual(self.restart_posts(sim, c), 0, c)
             # The lock is released on every cluster.
@@ -209,6 +221,11 @@ class LanesTest(unittest.TestCase):
             touched = [p for p in sim.stats()["paths"]
                        if "Cluster%203/services" in p and
                        not p.startswith("GET ")]
+            states = {c["cluster"]: c["state"]
+                      for c in events[-1]["clusters"]}
+            self.assertEqual(states, {"Cluster 1": "failed",
+                                      "Cluster 2": "stopped",
+                                      "Cluster 3": "not-started"}, text)
             self.assertEqual(touched, [], touched)
             for c in ("Cluster 1", "Cluster 2", "Cluster 3"):
                 self.assertEqual(self.restart_posts(sim, c), 0, c)

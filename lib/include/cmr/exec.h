@@ -220,6 +220,30 @@ struct cmr_exec_options {
 	unsigned max_lanes;
 };
 
+/* How one cluster's lane ended. */
+enum cmr_lane_state {
+	CMR_LANE_NOT_STARTED = 0, /* never started: another failed first,
+	                           * or Ctrl-C */
+	CMR_LANE_DONE,            /* every step succeeded */
+	CMR_LANE_FAILED,          /* a step of its own failed */
+	CMR_LANE_STOPPED,         /* stopped between steps: another lane
+	                           * failed, or Ctrl-C */
+};
+
+/* "not-started", "done", "failed", "stopped" (the report's spelling). */
+const char *cmr_lane_state_name(enum cmr_lane_state s);
+
+/* What apply did on one cluster (its lane). */
+struct cmr_exec_cluster_report {
+	const char *cluster; /* borrowed from the plan */
+	enum cmr_lane_state state;
+	size_t writes;       /* config PUTs of its services and groups */
+	size_t commands;     /* CM commands started for it */
+	size_t parcel_steps; /* its parcel commands */
+	size_t restarted;    /* its services restarted */
+	int64_t elapsed_ms;  /* how long its lane ran */
+};
+
 struct cmr_exec_report {
 	size_t writes;         /* config PUTs sent */
 	size_t settings;       /* settings written */
@@ -239,6 +263,13 @@ struct cmr_exec_report {
 	bool interrupted;      /* stopped by the user */
 	char lock_id[40];      /* the lock tag's id, "" when none */
 	int64_t elapsed_ms;
+	/*
+	 * Per cluster of the plan, in the plan's order (at most
+	 * CMR_EXEC_MAX_LANES; the cluster names are the plan's).  Empty
+	 * when the apply stopped before the clusters' steps.
+	 */
+	struct cmr_exec_cluster_report clusters[CMR_EXEC_MAX_LANES];
+	size_t nclusters;
 };
 
 /*
