@@ -443,6 +443,36 @@ static void metrics_drift(struct cmr_buf *b, const struct run_report *r)
 	cmr_buf_release(&label);
 }
 
+/* Per cluster: 1 for the state its lane ended in, 0 for the others. */
+static void metrics_clusters(struct cmr_buf *b, const struct cmr_exec_report *x)
+{
+	static const enum cmr_lane_state states[] = { CMR_LANE_DONE,
+		                                      CMR_LANE_FAILED,
+		                                      CMR_LANE_STOPPED,
+		                                      CMR_LANE_NOT_STARTED };
+
+	size_t i;
+	size_t k;
+
+	if (x->nclusters == 0)
+		return;
+	metric_head(b, "cmrecon_apply_cluster_state",
+	            "How the last apply ended on each cluster: 1 for its "
+	            "state (done, failed, stopped, not-started).");
+	for (i = 0; i < x->nclusters; i++) {
+		for (k = 0; k < CMR_ARRAY_SIZE(states); k++) {
+			cmr_buf_adds(b,
+			             "cmrecon_apply_cluster_state{cluster=\"");
+			label_value(b, x->clusters[i].cluster
+			                       ? x->clusters[i].cluster
+			                       : "");
+			cmr_buf_addf(b, "\",state=\"%s\"} %d\n",
+			             cmr_lane_state_name(states[k]),
+			             x->clusters[i].state == states[k] ? 1 : 0);
+		}
+	}
+}
+
 static void metrics_apply(struct cmr_buf *b, const struct run_report *r)
 {
 	static const struct cmr_exec_report none;
@@ -481,6 +511,7 @@ static void metrics_apply(struct cmr_buf *b, const struct run_report *r)
 	             x->settings, x->parcel_steps, x->restarted, x->refreshed,
 	             x->client_configs, x->deferred, x->maintenance,
 	             x->remaining);
+	metrics_clusters(b, x);
 }
 
 int report_metrics(struct cmr_buf *out, const struct run_report *r,

@@ -153,9 +153,18 @@ class LanesTest(unittest.TestCase):
                  "Cluster%202/services/hdfs2/config")
         with Cmsim(args=SCALE + ["--latency", "20", "--fault", fault],
                    seed=seed) as sim:
-            rc, events, text = self.apply_json(sim, f)
+            rc, events, text = self.apply_json(sim, f, "--metrics",
+                                               "apply.prom")
             self.assertEqual(rc, 1, text)
             report = events[-1]
+            with open(os.path.join(self.dir, "apply.prom")) as m:
+                prom = m.read()
+            for c, st in (("Cluster 1", "stopped"), ("Cluster 2", "failed"),
+                          ("Cluster 3", "stopped")):
+                self.assertIn('cmrecon_apply_cluster_state{cluster="%s",'
+                              'state="%s"} 1\n' % (c, st), prom)
+                self.assertIn('cmrecon_apply_cluster_state{cluster="%s",'
+                              'state="done"} 0\n' % c, prom)
             self.assertIn("hdfs2", report["error"], text)
             self.assertIn("HTTP 500", report["error"], text)
             stopped = [e for e in events if e.get("event") == "warning" and
