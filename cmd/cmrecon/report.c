@@ -446,11 +446,6 @@ static void metrics_drift(struct cmr_buf *b, const struct run_report *r)
 /* Per cluster: 1 for the state its lane ended in, 0 for the others. */
 static void metrics_clusters(struct cmr_buf *b, const struct cmr_exec_report *x)
 {
-	static const enum cmr_lane_state states[] = { CMR_LANE_DONE,
-		                                      CMR_LANE_FAILED,
-		                                      CMR_LANE_STOPPED,
-		                                      CMR_LANE_NOT_STARTED };
-
 	size_t i;
 	size_t k;
 
@@ -460,15 +455,17 @@ static void metrics_clusters(struct cmr_buf *b, const struct cmr_exec_report *x)
 	            "How the last apply ended on each cluster: 1 for its "
 	            "state (done, failed, stopped, not-started).");
 	for (i = 0; i < x->nclusters; i++) {
-		for (k = 0; k < CMR_ARRAY_SIZE(states); k++) {
+		/* every state of enum cmr_lane_state, in its order */
+		for (k = CMR_LANE_NOT_STARTED; k <= CMR_LANE_STOPPED; k++) {
 			cmr_buf_adds(b,
 			             "cmrecon_apply_cluster_state{cluster=\"");
 			label_value(b, x->clusters[i].cluster
 			                       ? x->clusters[i].cluster
 			                       : "");
-			cmr_buf_addf(b, "\",state=\"%s\"} %d\n",
-			             cmr_lane_state_name(states[k]),
-			             x->clusters[i].state == states[k] ? 1 : 0);
+			cmr_buf_addf(
+			        b, "\",state=\"%s\"} %d\n",
+			        cmr_lane_state_name((enum cmr_lane_state)k),
+			        x->clusters[i].state == k ? 1 : 0);
 		}
 	}
 }
