@@ -460,7 +460,7 @@ static void report_unstarted(struct run *r, const struct lane *lanes, size_t n,
 	for (i = 0; i < n; i++) {
 		if (lanes[i].ran)
 			continue;
-		if (sh->failed)
+		if (sh->failed && sh->first.code != CMR_EINTR)
 			run_emit(r, CMR_EXEC_EV_WARN, "apply",
 			         lanes[i].r.cluster, -1,
 			         "not started: cluster '%s' failed, so no step "

@@ -293,6 +293,37 @@ class LanesTest(unittest.TestCase):
             self.assertIn("keep running", err)
 
 
+    def test_ctrl_c_with_parallel_one_leaves_the_next_unstarted(self):
+        seed = self.write("seed.json", seed_with(2))
+        f = self.write("two.yaml", desired(2))
+        with Cmsim(args=["--time-scale", "10"], seed=seed) as sim:
+            p = subprocess.Popen([CMRECON, "apply", f, "--yes", "--json",
+                                  "--parallel", "1"],
+                                 env=self.env(sim), cwd=self.dir,
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                ev = json.loads(line)
+                if ev.get("phase") == "restart" and "command_id" in ev:
+                    break
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 1, out + err)
+            events = [json.loads(x) for x in out.splitlines() if x.strip()]
+            report = events[-1]
+            states = {c["cluster"]: c["state"] for c in report["clusters"]}
+            self.assertEqual(states, {"Cluster 1": "stopped",
+                                      "Cluster 2": "not-started"}, out)
+            self.assertTrue(any(e.get("target") == "Cluster 2" and
+                                e.get("message") == "not started: "
+                                "interrupted" for e in events), out)
+            self.assertEqual(self.restart_posts(sim, "Cluster 2"), 0)
+
     def test_live_line_shows_every_cluster_on_a_terminal(self):
         # stderr on an 80-column pseudo-terminal: the waits of both
         # clusters share the one live line, each part named by its
