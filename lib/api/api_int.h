@@ -17,6 +17,16 @@
 #include "cmr/log.h"
 #include "cmr/transport.h"
 
+/*
+ * Request targets (build.c; write.c uses them too): "/api/vN", one
+ * percent-encoded path segment "/NAME" (NULL as ""), and
+ * "/api/vN/clusters/C".
+ */
+void api_path_prefix(struct cmr_buf *out, unsigned version);
+void api_path_seg(struct cmr_buf *out, const char *name);
+void api_cluster_path(struct cmr_buf *out, unsigned version,
+                      const char *cluster);
+
 struct cmr_client {
 	struct cmr_transport *transport;
 	bool owns_transport;

@@ -15,12 +15,12 @@
 
 #include "api_int.h"
 
-static void prefix(struct cmr_buf *out, unsigned version)
+void api_path_prefix(struct cmr_buf *out, unsigned version)
 {
 	cmr_buf_addf(out, "/api/v%u", version);
 }
 
-static void seg(struct cmr_buf *out, const char *name)
+void api_path_seg(struct cmr_buf *out, const char *name)
 {
 	cmr_buf_addc(out, '/');
 	cmr_buf_add_urlenc(out, name != NULL ? name : "");
@@ -34,37 +34,30 @@ int cmr_api_build_version(struct cmr_buf *out)
 
 int cmr_api_build_cm_version(struct cmr_buf *out, unsigned version)
 {
-	prefix(out, version);
+	api_path_prefix(out, version);
 	cmr_buf_adds(out, "/cm/version");
 	return cmr_buf_error(out);
 }
 
 int cmr_api_build_deployment(struct cmr_buf *out, unsigned version)
 {
-	prefix(out, version);
+	api_path_prefix(out, version);
 	cmr_buf_adds(out, "/cm/deployment?view=export_redacted");
 	return cmr_buf_error(out);
 }
 
-static void cluster_path(struct cmr_buf *out, unsigned version,
-                         const char *cluster)
+void api_cluster_path(struct cmr_buf *out, unsigned version,
+                      const char *cluster)
 {
-	prefix(out, version);
+	api_path_prefix(out, version);
 	cmr_buf_adds(out, "/clusters");
-	seg(out, cluster);
-}
-
-int cmr_api_build_cluster(struct cmr_buf *out, unsigned version,
-                          const char *cluster)
-{
-	cluster_path(out, version, cluster);
-	return cmr_buf_error(out);
+	api_path_seg(out, cluster);
 }
 
 int cmr_api_build_services(struct cmr_buf *out, unsigned version,
                            const char *cluster)
 {
-	cluster_path(out, version, cluster);
+	api_cluster_path(out, version, cluster);
 	cmr_buf_adds(out, "/services");
 	return cmr_buf_error(out);
 }
@@ -72,7 +65,7 @@ int cmr_api_build_services(struct cmr_buf *out, unsigned version,
 int cmr_api_build_parcels(struct cmr_buf *out, unsigned version,
                           const char *cluster)
 {
-	cluster_path(out, version, cluster);
+	api_cluster_path(out, version, cluster);
 	cmr_buf_adds(out, "/parcels?view=full");
 	return cmr_buf_error(out);
 }
@@ -80,7 +73,7 @@ int cmr_api_build_parcels(struct cmr_buf *out, unsigned version,
 int cmr_api_build_tags(struct cmr_buf *out, unsigned version,
                        const char *cluster, unsigned limit, unsigned offset)
 {
-	cluster_path(out, version, cluster);
+	api_cluster_path(out, version, cluster);
 	cmr_buf_addf(out, "/tags?limit=%u&offset=%u", limit, offset);
 	return cmr_buf_error(out);
 }
@@ -89,12 +82,12 @@ int cmr_api_build_groups(struct cmr_buf *out, unsigned version,
                          const char *cluster, const char *service)
 {
 	if (cluster == NULL) {
-		prefix(out, version);
+		api_path_prefix(out, version);
 		cmr_buf_adds(out, "/cm/service/roleConfigGroups");
 	} else {
-		cluster_path(out, version, cluster);
+		api_cluster_path(out, version, cluster);
 		cmr_buf_adds(out, "/services");
-		seg(out, service);
+		api_path_seg(out, service);
 		cmr_buf_adds(out, "/roleConfigGroups");
 	}
 	return cmr_buf_error(out);
@@ -105,26 +98,26 @@ int cmr_api_build_config(struct cmr_buf *out, unsigned version,
 {
 	switch (scope->kind) {
 	case CMR_API_SCOPE_CM:
-		prefix(out, version);
+		api_path_prefix(out, version);
 		cmr_buf_adds(out, "/cm");
 		break;
 	case CMR_API_SCOPE_MGMT:
-		prefix(out, version);
+		api_path_prefix(out, version);
 		cmr_buf_adds(out, "/cm/service");
 		break;
 	case CMR_API_SCOPE_MGMT_GROUP:
 		cmr_api_build_groups(out, version, NULL, NULL);
-		seg(out, scope->group);
+		api_path_seg(out, scope->group);
 		break;
 	case CMR_API_SCOPE_SERVICE:
-		cluster_path(out, version, scope->cluster);
+		api_cluster_path(out, version, scope->cluster);
 		cmr_buf_adds(out, "/services");
-		seg(out, scope->service);
+		api_path_seg(out, scope->service);
 		break;
 	case CMR_API_SCOPE_GROUP:
 		cmr_api_build_groups(out, version, scope->cluster,
 		                     scope->service);
-		seg(out, scope->group);
+		api_path_seg(out, scope->group);
 		break;
 	}
 	cmr_buf_adds(out, "/config");

@@ -957,31 +957,3 @@ int cmr_api_decode_error(struct cmr_error *err, long status, const char *what,
 	json_object_put(root);
 	return CMR_EAPI;
 }
-
-int cmr_api_decode_cluster_type(bool *compute, const char *what,
-                                const char *body, size_t len,
-                                struct cmr_error *err)
-{
-	struct json_object *root = NULL;
-	struct json_object *refs = NULL;
-	const char *type = NULL;
-	struct jctx j;
-	int error;
-
-	*compute = false;
-	if ((error = jparse(&root, what, body, len, err)) < 0)
-		return error;
-	jctx_init(&j, what, err);
-	if ((error = jexpect(&j, root, json_type_object)) == 0 &&
-	    (error = jget_str(&type, &j, root, "clusterType")) == 0 &&
-	    (error = jget_arr(&refs, &j, root, "dataContextRefs")) == 0) {
-		/* The spec: unspecified, it is COMPUTE_CLUSTER when data
-		 * contexts are given, else BASE_CLUSTER. */
-		if (type)
-			*compute = strcmp(type, "COMPUTE_CLUSTER") == 0;
-		else
-			*compute = refs && json_object_array_length(refs) > 0;
-	}
-	json_object_put(root);
-	return error;
-}

@@ -16,25 +16,12 @@
 
 #include "api_int.h"
 
-static void prefix(struct cmr_buf *out, unsigned version)
-{
-	cmr_buf_addf(out, "/api/v%u", version);
-}
-
-static void seg(struct cmr_buf *out, const char *name)
-{
-	cmr_buf_addc(out, '/');
-	cmr_buf_add_urlenc(out, name != NULL ? name : "");
-}
-
 static void service_path(struct cmr_buf *out, unsigned version,
                          const char *cluster, const char *service)
 {
-	prefix(out, version);
-	cmr_buf_adds(out, "/clusters");
-	seg(out, cluster);
+	api_cluster_path(out, version, cluster);
 	cmr_buf_adds(out, "/services");
-	seg(out, service);
+	api_path_seg(out, service);
 }
 
 static void copy_text(char *dst, size_t cap, const char *src)
@@ -103,14 +90,14 @@ void cmr_api_command_list_release(struct cmr_api_command_list *l)
 
 int cmr_api_build_command(struct cmr_buf *out, unsigned version, int64_t id)
 {
-	prefix(out, version);
+	api_path_prefix(out, version);
 	cmr_buf_addf(out, "/commands/%lld", (long long)id);
 	return cmr_buf_error(out);
 }
 
 int cmr_api_build_refresh_parcel_repos(struct cmr_buf *out, unsigned version)
 {
-	prefix(out, version);
+	api_path_prefix(out, version);
 	cmr_buf_adds(out, "/cm/commands/refreshParcelRepos");
 	return cmr_buf_error(out);
 }
@@ -121,7 +108,7 @@ int cmr_api_build_service_command(struct cmr_buf *out, unsigned version,
 {
 	service_path(out, version, cluster, service);
 	cmr_buf_adds(out, "/commands");
-	seg(out, name);
+	api_path_seg(out, name);
 	return cmr_buf_error(out);
 }
 
@@ -131,7 +118,7 @@ int cmr_api_build_role_command(struct cmr_buf *out, unsigned version,
 {
 	service_path(out, version, cluster, service);
 	cmr_buf_adds(out, "/roleCommands");
-	seg(out, name);
+	api_path_seg(out, name);
 	return cmr_buf_error(out);
 }
 
@@ -139,12 +126,10 @@ int cmr_api_build_active_commands(struct cmr_buf *out, unsigned version,
                                   const char *cluster, const char *service)
 {
 	if (!cluster) {
-		prefix(out, version);
+		api_path_prefix(out, version);
 		cmr_buf_adds(out, "/cm/commands");
 	} else if (!service) {
-		prefix(out, version);
-		cmr_buf_adds(out, "/clusters");
-		seg(out, cluster);
+		api_cluster_path(out, version, cluster);
 		cmr_buf_adds(out, "/commands");
 	} else {
 		service_path(out, version, cluster, service);
@@ -355,13 +340,11 @@ static void parcel_path(struct cmr_buf *out, unsigned version,
                         const char *cluster, const char *product,
                         const char *parcel_version)
 {
-	prefix(out, version);
-	cmr_buf_adds(out, "/clusters");
-	seg(out, cluster);
+	api_cluster_path(out, version, cluster);
 	cmr_buf_adds(out, "/parcels/products");
-	seg(out, product);
+	api_path_seg(out, product);
 	cmr_buf_adds(out, "/versions");
-	seg(out, parcel_version);
+	api_path_seg(out, parcel_version);
 }
 
 int cmr_api_build_parcel(struct cmr_buf *out, unsigned version,
@@ -378,7 +361,7 @@ int cmr_api_build_parcel_command(struct cmr_buf *out, unsigned version,
 {
 	parcel_path(out, version, cluster, product, parcel_version);
 	cmr_buf_adds(out, "/commands");
-	seg(out, name);
+	api_path_seg(out, name);
 	return cmr_buf_error(out);
 }
 
@@ -611,10 +594,15 @@ done:
 int cmr_api_build_tags_path(struct cmr_buf *out, unsigned version,
                             const char *cluster)
 {
-	prefix(out, version);
-	cmr_buf_adds(out, "/clusters");
-	seg(out, cluster);
+	api_cluster_path(out, version, cluster);
 	cmr_buf_adds(out, "/tags");
+	return cmr_buf_error(out);
+}
+
+int cmr_api_build_cluster(struct cmr_buf *out, unsigned version,
+                          const char *cluster)
+{
+	api_cluster_path(out, version, cluster);
 	return cmr_buf_error(out);
 }
 
@@ -646,4 +634,32 @@ int cmr_api_check_answer(const struct cmr_http_request *req,
                          struct cmr_error *err)
 {
 	return cmr_api_check_response(req, resp, err);
+}
+
+int cmr_api_decode_cluster_type(bool *compute, const char *what,
+                                const char *body, size_t len,
+                                struct cmr_error *err)
+{
+	struct json_object *root = NULL;
+	struct json_object *refs = NULL;
+	const char *type = NULL;
+	struct jctx j;
+	int error;
+
+	*compute = false;
+	if ((error = jparse(&root, what, body, len, err)) < 0)
+		return error;
+	jctx_init(&j, what, err);
+	if ((error = jexpect(&j, root, json_type_object)) == 0 &&
+	    (error = jget_str(&type, &j, root, "clusterType")) == 0 &&
+	    (error = jget_arr(&refs, &j, root, "dataContextRefs")) == 0) {
+		/* The spec: unspecified, it is COMPUTE_CLUSTER when data
+		 * contexts are given, else BASE_CLUSTER. */
+		if (type)
+			*compute = strcmp(type, "COMPUTE_CLUSTER") == 0;
+		else
+			*compute = refs && json_object_array_length(refs) > 0;
+	}
+	json_object_put(root);
+	return error;
 }

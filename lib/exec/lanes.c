@@ -33,7 +33,7 @@
 #include <time.h>
 
 #include "cmr/alloc.h"
-#include "cmr/api.h"
+#include "cmr/api_write.h"
 #include "cmr/buf.h"
 #include "cmr/vec.h"
 

@@ -5,7 +5,8 @@
  * table below); the rest is the response body, handed over without a
  * terminating NUL, as the transport delivers it.  Every cmr_api_decode_*
  * function of api.h is reached, the config decoder in its three modes
- * (values only, metadata only, both).
+ * (values only, metadata only, both), and api_write.h's cluster-type
+ * decoder.
  *
  * Checked, beyond "does not crash" (ASan/UBSan do that part):
  *   - the return code is 0 or a negative cmr_code the header allows
@@ -29,6 +30,7 @@
 #include <string.h>
 
 #include "cmr/api.h"
+#include "cmr/api_write.h"
 #include "cmr/model.h"
 #include "cmr/params.h"
 

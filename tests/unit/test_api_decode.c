@@ -9,6 +9,7 @@
 
 #include "cmr/alloc.h"
 #include "cmr/api.h"
+#include "cmr/api_write.h"
 #include "cmr/client.h"
 #include "cmr/model.h"
 #include "cmr/params.h"

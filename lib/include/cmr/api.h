@@ -121,10 +121,6 @@ int cmr_api_build_cm_version(struct cmr_buf *out, unsigned version);
 /* "/api/vN/cm/deployment?view=export_redacted" */
 int cmr_api_build_deployment(struct cmr_buf *out, unsigned version);
 
-/* "/api/vN/clusters/C" (ApiCluster: its type, maintenance, version) */
-int cmr_api_build_cluster(struct cmr_buf *out, unsigned version,
-                          const char *cluster);
-
 /* "/api/vN/clusters/C/services" (summary view: state, staleness,
  * health, maintenance; no config) */
 int cmr_api_build_services(struct cmr_buf *out, unsigned version,
@@ -197,17 +193,6 @@ int cmr_api_decode_deployment(struct cmr_state *live,
 int cmr_api_decode_services(struct cmr_state *live, struct cmr_cluster *c,
                             const char *what, const char *body, size_t len,
                             struct cmr_error *err);
-
-/*
- * GET /clusters/C (ApiCluster): *compute is true when clusterType is
- * COMPUTE_CLUSTER (a Virtual Private Cluster's compute cluster, whose
- * services use a base cluster's data context), false for BASE_CLUSTER.
- * Without clusterType (before v32, or left out) the spec's rule applies:
- * a cluster with dataContextRefs is a compute cluster.
- */
-int cmr_api_decode_cluster_type(bool *compute, const char *what,
-                                const char *body, size_t len,
-                                struct cmr_error *err);
 
 /*
  * GET /clusters/C/parcels (ApiParcelList) merged onto cluster `c`:

@@ -13,7 +13,7 @@
  *   POST .../parcels/products/P/versions/V/commands/CMD
  *   POST .../services/S/commands/{restart,rollingRestart,deployClientConfig}
  *   POST .../services/S/roleCommands/refresh
- *   GET  .../services/S, .../services/S/roles
+ *   GET  /clusters/C (its type), .../services/S, .../services/S/roles
  *   GET  /commands/ID
  *   GET  /cm/commands, /clusters/C/commands, .../services/S/commands
  *   GET|PUT|DELETE /clusters/C/tags
@@ -176,6 +176,21 @@ int cmr_api_build_roles(struct cmr_buf *out, unsigned version,
 
 int cmr_api_decode_service(struct cmr_api_service_status *out, const char *what,
                            const char *body, size_t len, struct cmr_error *err);
+
+/* ".../clusters/C" (ApiCluster: its type, maintenance, version) */
+int cmr_api_build_cluster(struct cmr_buf *out, unsigned version,
+                          const char *cluster);
+
+/*
+ * GET /clusters/C (ApiCluster): *compute is true when clusterType is
+ * COMPUTE_CLUSTER (a Virtual Private Cluster's compute cluster, whose
+ * services use a base cluster's data context), false for BASE_CLUSTER.
+ * Without clusterType (before v32, or left out) the spec's rule applies:
+ * a cluster with dataContextRefs is a compute cluster.
+ */
+int cmr_api_decode_cluster_type(bool *compute, const char *what,
+                                const char *body, size_t len,
+                                struct cmr_error *err);
 
 /* ApiRoleList onto service `s` of `live` (name, type, roleState,
  * configStalenessStatus, healthSummary, maintenanceMode). */
