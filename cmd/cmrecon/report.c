@@ -76,31 +76,6 @@ static bool succeeded(const struct run_report *r)
 	return r->exit_code == 0 || r->exit_code == 2;
 }
 
-/* "CM", "mgmt", "mgmt/G", "C/S", "C/S/G". */
-static void scope_label(struct cmr_buf *b, const struct cmr_scope_change *sc)
-{
-	switch (sc->kind) {
-	case CMR_SCOPE_CM:
-		cmr_buf_adds(b, "CM");
-		break;
-	case CMR_SCOPE_MGMT:
-		cmr_buf_adds(b, "mgmt");
-		break;
-	case CMR_SCOPE_MGMT_GROUP:
-		cmr_buf_addf(b, "mgmt/%s", sc->group ? sc->group : "");
-		break;
-	case CMR_SCOPE_SERVICE:
-		cmr_buf_addf(b, "%s/%s", sc->cluster ? sc->cluster : "",
-		             sc->service ? sc->service : "");
-		break;
-	case CMR_SCOPE_GROUP:
-		cmr_buf_addf(b, "%s/%s/%s", sc->cluster ? sc->cluster : "",
-		             sc->service ? sc->service : "",
-		             sc->group ? sc->group : "");
-		break;
-	}
-}
-
 /* Setting changes of a scope that would be written (not "cannot
  * verify" notes), and the notes. */
 static void scope_counts(const struct cmr_scope_change *sc, size_t *changes,
@@ -143,11 +118,11 @@ static void json_drift_scopes(struct cmr_buf *b, const struct cmr_plan *plan)
 
 		scope_counts(sc, &n, &u);
 		cmr_buf_reset(&label);
-		scope_label(&label, sc);
+		cmr_scope_label(&label, &sc->scope);
 		cmr_buf_adds(b, i ? ",{\"scope\":" : "{\"scope\":");
 		cmr_buf_add_json_str(b, label.ptr);
 		cmr_buf_adds(b, ",\"kind\":");
-		cmr_buf_add_json_str(b, cmr_scope_kind_name(sc->kind));
+		cmr_buf_add_json_str(b, cmr_scope_kind_name(sc->scope.kind));
 		cmr_buf_addf(b,
 		             ",\"settings\":%zu,\"unverified_secrets\":%zu,"
 		             "\"keys\":[",
@@ -431,14 +406,14 @@ static void metrics_drift(struct cmr_buf *b, const struct run_report *r)
 		if (n == 0)
 			continue;
 		cmr_buf_reset(&label);
-		scope_label(&label, sc);
+		cmr_scope_label(&label, &sc->scope);
 		cmr_buf_addf(b,
 		             "cmrecon_drift_scope_settings{command=\"%s\","
 		             "scope=\"",
 		             r->command);
 		label_value(b, label.ptr);
 		cmr_buf_addf(b, "\",scope_kind=\"%s\"} %zu\n",
-		             cmr_scope_kind_name(sc->kind), n);
+		             cmr_scope_kind_name(sc->scope.kind), n);
 	}
 	cmr_buf_release(&label);
 }

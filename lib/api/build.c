@@ -94,27 +94,27 @@ int cmr_api_build_groups(struct cmr_buf *out, unsigned version,
 }
 
 int cmr_api_build_config(struct cmr_buf *out, unsigned version,
-                         const struct cmr_api_scope *scope, const char *view)
+                         const struct cmr_scope *scope, const char *view)
 {
 	switch (scope->kind) {
-	case CMR_API_SCOPE_CM:
+	case CMR_SCOPE_CM:
 		api_path_prefix(out, version);
 		cmr_buf_adds(out, "/cm");
 		break;
-	case CMR_API_SCOPE_MGMT:
+	case CMR_SCOPE_MGMT:
 		api_path_prefix(out, version);
 		cmr_buf_adds(out, "/cm/service");
 		break;
-	case CMR_API_SCOPE_MGMT_GROUP:
+	case CMR_SCOPE_MGMT_GROUP:
 		cmr_api_build_groups(out, version, NULL, NULL);
 		api_path_seg(out, scope->group);
 		break;
-	case CMR_API_SCOPE_SERVICE:
+	case CMR_SCOPE_SERVICE:
 		api_cluster_path(out, version, scope->cluster);
 		cmr_buf_adds(out, "/services");
 		api_path_seg(out, scope->service);
 		break;
-	case CMR_API_SCOPE_GROUP:
+	case CMR_SCOPE_GROUP:
 		cmr_api_build_groups(out, version, scope->cluster,
 		                     scope->service);
 		api_path_seg(out, scope->group);
@@ -128,23 +128,6 @@ int cmr_api_build_config(struct cmr_buf *out, unsigned version,
 	return cmr_buf_error(out);
 }
 
-int cmr_api_scope_key(struct cmr_buf *out, const struct cmr_api_scope *s)
-{
-	switch (s->kind) {
-	case CMR_API_SCOPE_CM:
-		return cmr_scope_key(out, NULL, NULL, NULL);
-	case CMR_API_SCOPE_MGMT:
-		return cmr_scope_key(out, NULL, "mgmt", NULL);
-	case CMR_API_SCOPE_MGMT_GROUP:
-		return cmr_scope_key(out, NULL, "mgmt", s->group);
-	case CMR_API_SCOPE_SERVICE:
-		return cmr_scope_key(out, s->cluster, s->service, NULL);
-	case CMR_API_SCOPE_GROUP:
-		return cmr_scope_key(out, s->cluster, s->service, s->group);
-	}
-	return 0;
-}
-
 void cmr_api_scope_list_release(struct cmr_api_scope_list *l)
 {
 	cmr_vec_release(l);
@@ -154,11 +137,11 @@ void cmr_api_scope_list_release(struct cmr_api_scope_list *l)
  * Choosing scopes
  */
 
-static int push(struct cmr_api_scope_list *out, enum cmr_api_scope_kind kind,
+static int push(struct cmr_api_scope_list *out, enum cmr_scope_kind kind,
                 const char *cluster, const char *service, const char *group,
                 struct cmr_error *err)
 {
-	struct cmr_api_scope s;
+	struct cmr_scope s;
 
 	s.kind = kind;
 	s.cluster = cluster;
@@ -191,7 +174,7 @@ static bool needs_full(const struct cmr_config *want,
 static int full_groups(struct cmr_api_scope_list *out,
                        const struct cmr_service *want,
                        const struct cmr_service *have, const char *cluster,
-                       const char *service, enum cmr_api_scope_kind kind,
+                       const char *service, enum cmr_scope_kind kind,
                        unsigned flags, struct cmr_error *err)
 {
 	size_t i;
@@ -224,15 +207,15 @@ int cmr_api_full_scopes(struct cmr_api_scope_list *out,
 
 	if (needs_full(&desired->manager.config, &live->manager.config,
 	               flags) &&
-	    (error = push(out, CMR_API_SCOPE_CM, NULL, NULL, NULL, err)) < 0)
+	    (error = push(out, CMR_SCOPE_CM, NULL, NULL, NULL, err)) < 0)
 		return error;
 	if (dm != NULL && lm != NULL) {
 		if (needs_full(&dm->config, &lm->config, flags) &&
-		    (error = push(out, CMR_API_SCOPE_MGMT, NULL, NULL, NULL,
-		                  err)) < 0)
+		    (error = push(out, CMR_SCOPE_MGMT, NULL, NULL, NULL, err)) <
+		            0)
 			return error;
 		error = full_groups(out, dm, lm, NULL, NULL,
-		                    CMR_API_SCOPE_MGMT_GROUP, flags, err);
+		                    CMR_SCOPE_MGMT_GROUP, flags, err);
 		if (error < 0)
 			return error;
 	}
@@ -249,11 +232,11 @@ int cmr_api_full_scopes(struct cmr_api_scope_list *out,
 			if (ls == NULL)
 				continue;
 			if (needs_full(&ds->config, &ls->config, flags) &&
-			    (error = push(out, CMR_API_SCOPE_SERVICE, dc->name,
+			    (error = push(out, CMR_SCOPE_SERVICE, dc->name,
 			                  ds->name, NULL, err)) < 0)
 				return error;
 			error = full_groups(out, ds, ls, dc->name, ds->name,
-			                    CMR_API_SCOPE_GROUP, flags, err);
+			                    CMR_SCOPE_GROUP, flags, err);
 			if (error < 0)
 				return error;
 		}
@@ -271,14 +254,14 @@ int cmr_api_fallback_scopes(struct cmr_api_scope_list *out,
 	size_t g;
 	int error;
 
-	if ((error = push(out, CMR_API_SCOPE_CM, NULL, NULL, NULL, err)) < 0)
+	if ((error = push(out, CMR_SCOPE_CM, NULL, NULL, NULL, err)) < 0)
 		return error;
 	if (dm != NULL) {
-		if ((error = push(out, CMR_API_SCOPE_MGMT, NULL, NULL, NULL,
-		                  err)) < 0)
+		if ((error = push(out, CMR_SCOPE_MGMT, NULL, NULL, NULL, err)) <
+		    0)
 			return error;
 		for (g = 0; g < dm->groups.len; g++) {
-			error = push(out, CMR_API_SCOPE_MGMT_GROUP, NULL, NULL,
+			error = push(out, CMR_SCOPE_MGMT_GROUP, NULL, NULL,
 			             dm->groups.items[g]->name, err);
 			if (error < 0)
 				return error;
@@ -294,10 +277,10 @@ int cmr_api_fallback_scopes(struct cmr_api_scope_list *out,
 
 			if (cmr_cluster_find_service(lc, ds->name) == NULL)
 				continue;
-			error = push(out, CMR_API_SCOPE_SERVICE, dc->name,
-			             ds->name, NULL, err);
+			error = push(out, CMR_SCOPE_SERVICE, dc->name, ds->name,
+			             NULL, err);
 			for (g = 0; error == 0 && g < ds->groups.len; g++)
-				error = push(out, CMR_API_SCOPE_GROUP, dc->name,
+				error = push(out, CMR_SCOPE_GROUP, dc->name,
 				             ds->name,
 				             ds->groups.items[g]->name, err);
 			if (error < 0)

@@ -325,9 +325,8 @@ static int more_tags(struct main_ctx *m, struct cmr_error *err)
 
 /* The live config a scope's values go to (NULL when absent). */
 static struct cmr_config *scope_config(struct cmr_state *live,
-                                       const struct cmr_api_scope *s,
-                                       bool create, struct cmr_error *err,
-                                       int *error)
+                                       const struct cmr_scope *s, bool create,
+                                       struct cmr_error *err, int *error)
 {
 	struct cmr_service *svc = NULL;
 	struct cmr_role_config_group *g = NULL;
@@ -335,25 +334,25 @@ static struct cmr_config *scope_config(struct cmr_state *live,
 
 	*error = 0;
 	switch (s->kind) {
-	case CMR_API_SCOPE_CM:
+	case CMR_SCOPE_CM:
 		return &live->manager.config;
-	case CMR_API_SCOPE_MGMT:
-	case CMR_API_SCOPE_MGMT_GROUP:
+	case CMR_SCOPE_MGMT:
+	case CMR_SCOPE_MGMT_GROUP:
 		svc = live->manager.mgmt;
 		if (svc == NULL && create &&
 		    (*error = cmr_manager_add_mgmt(&svc, live, "mgmt", err)) <
 		            0)
 			return NULL;
 		break;
-	case CMR_API_SCOPE_SERVICE:
-	case CMR_API_SCOPE_GROUP:
+	case CMR_SCOPE_SERVICE:
+	case CMR_SCOPE_GROUP:
 		lc = cmr_state_find_cluster(live, s->cluster);
 		svc = lc ? cmr_cluster_find_service(lc, s->service) : NULL;
 		break;
 	}
 	if (svc == NULL)
 		return NULL;
-	if (s->kind == CMR_API_SCOPE_MGMT || s->kind == CMR_API_SCOPE_SERVICE)
+	if (s->kind == CMR_SCOPE_MGMT || s->kind == CMR_SCOPE_SERVICE)
 		return &svc->config;
 	g = cmr_service_find_group(svc, s->group);
 	if (g == NULL && create &&
@@ -363,10 +362,9 @@ static struct cmr_config *scope_config(struct cmr_state *live,
 }
 
 /* True for the scopes whose group list the fallback also reads. */
-static bool has_group_list(const struct cmr_api_scope *s)
+static bool has_group_list(const struct cmr_scope *s)
 {
-	return s->kind == CMR_API_SCOPE_MGMT ||
-	       s->kind == CMR_API_SCOPE_SERVICE;
+	return s->kind == CMR_SCOPE_MGMT || s->kind == CMR_SCOPE_SERVICE;
 }
 
 /*
@@ -394,11 +392,11 @@ static int build_scopes_wave(struct wave *w, unsigned v,
 	k = n;
 	cmr_api_build_cm_version(&w->url[k++], v);
 	for (i = 0; i < n; i++) {
-		const struct cmr_api_scope *s = &scopes->items[i];
+		const struct cmr_scope *s = &scopes->items[i];
 
-		if (s->kind == CMR_API_SCOPE_MGMT)
+		if (s->kind == CMR_SCOPE_MGMT)
 			cmr_api_build_groups(&w->url[k++], v, NULL, NULL);
-		else if (s->kind == CMR_API_SCOPE_SERVICE)
+		else if (s->kind == CMR_SCOPE_SERVICE)
 			cmr_api_build_groups(&w->url[k++], v, s->cluster,
 			                     s->service);
 	}
@@ -407,8 +405,7 @@ static int build_scopes_wave(struct wave *w, unsigned v,
 
 /* One group list of the fallback (answer k) onto its service. */
 static int decode_group_list(struct wave *w, size_t k, struct cmr_state *live,
-                             const struct cmr_api_scope *s,
-                             struct cmr_error *err)
+                             const struct cmr_scope *s, struct cmr_error *err)
 {
 	struct cmr_service *svc = NULL;
 	struct cmr_cluster *lc;
@@ -419,7 +416,7 @@ static int decode_group_list(struct wave *w, size_t k, struct cmr_state *live,
 		return 0; /* no management service, or the service went */
 	if ((error = ok(w, k, err)) < 0)
 		return error;
-	if (s->kind == CMR_API_SCOPE_MGMT) {
+	if (s->kind == CMR_SCOPE_MGMT) {
 		error = cmr_manager_add_mgmt(&svc, live, "mgmt", err);
 		if (error < 0)
 			return error;
@@ -465,9 +462,8 @@ static int decode_fallback_lists(struct wave *w, struct cmr_state *live,
 
 /* Scope i's view=full answer into params (and, after a 403, live). */
 static int decode_scope(struct wave *w, size_t i, struct cmr_state *live,
-                        struct cmr_params *params,
-                        const struct cmr_api_scope *s, bool fallback,
-                        struct cmr_error *err)
+                        struct cmr_params *params, const struct cmr_scope *s,
+                        bool fallback, struct cmr_error *err)
 {
 	struct cmr_buf key = CMR_BUF_INIT;
 	struct cmr_config *cfg = NULL;
@@ -476,7 +472,7 @@ static int decode_scope(struct wave *w, size_t i, struct cmr_state *live,
 
 	/* After a 403 a named scope CM lacks (e.g. a group) is absent;
 	 * otherwise the scope was seen live moments ago. */
-	if (fallback && status_of(w, i) == 404 && s->kind != CMR_API_SCOPE_CM)
+	if (fallback && status_of(w, i) == 404 && s->kind != CMR_SCOPE_CM)
 		return 0;
 	if ((error = ok(w, i, err)) < 0)
 		return error;
@@ -485,7 +481,7 @@ static int decode_scope(struct wave *w, size_t i, struct cmr_state *live,
 		if (error < 0)
 			return error;
 	}
-	if (cmr_api_scope_key(&key, s) < 0) {
+	if (cmr_scope_key(&key, s) < 0) {
 		cmr_buf_release(&key);
 		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
 	}

@@ -44,8 +44,7 @@ static void join_text(char *dst, size_t cap, const char *sep, const char *s)
  */
 
 int cmr_api_build_config_put(struct cmr_buf *out, unsigned version,
-                             const struct cmr_api_scope *scope,
-                             const char *message)
+                             const struct cmr_scope *scope, const char *message)
 {
 	int error = cmr_api_build_config(out, version, scope, NULL);
 

@@ -17,84 +17,36 @@
 
 #include "exec_int.h"
 
-/* Copies the next '/'-separated segment of *p, undoing %2F and %25. */
-static int next_seg(struct cmr_buf *out, const char **p)
-{
-	const char *s = *p;
-
-	cmr_buf_reset(out);
-	while (*s && *s != '/') {
-		if (s[0] == '%' &&
-		    (strncmp(s, "%2F", 3) == 0 || strncmp(s, "%2f", 3) == 0)) {
-			cmr_buf_addc(out, '/');
-			s += 3;
-		} else if (strncmp(s, "%25", 3) == 0) {
-			cmr_buf_addc(out, '%');
-			s += 3;
-		} else {
-			cmr_buf_addc(out, *s++);
-		}
-	}
-	*p = *s == '/' ? s + 1 : s;
-	return cmr_buf_error(out);
-}
-
-/* Adds the scope a fingerprint key names. */
+/*
+ * Adds the scope a fingerprint names.  "parcels:C" names a cluster's
+ * parcels; "secret:SCOPE/KEY" a secret the plan writes, whose scope is
+ * one of the plan's own (and has its own fingerprint).
+ */
 static int add_key_scope(struct cmr_state *st, const char *key,
                          struct cmr_error *err)
 {
-	struct cmr_buf a = CMR_BUF_INIT;
-	struct cmr_buf b = CMR_BUF_INIT;
-	struct cmr_buf g = CMR_BUF_INIT;
+	struct cmr_scope sc;
+	struct cmr_config *cfg = NULL;
 	struct cmr_cluster *c = NULL;
-	struct cmr_service *s = NULL;
-	struct cmr_role_config_group *grp = NULL;
-	const char *p = key;
-	int error = 0;
+	const char *name = NULL;
+	int error;
 
-	if (strcmp(key, "cm") == 0)
+	if (strncmp(key, "secret:", 7) == 0)
 		return 0;
 	if (strncmp(key, "parcels:", 8) == 0) {
-		p = key + 8;
-		if (next_seg(&a, &p) < 0)
-			goto nomem;
-		error = cmr_state_add_cluster(&c, st, a.ptr, err);
-		goto done;
-	}
-	if (strcmp(key, "mgmt") == 0 || strncmp(key, "mgmt/", 5) == 0) {
-		error = cmr_manager_add_mgmt(&s, st, NULL, err);
-		p = key + 4;
-		if (error == 0 && *p == '/') {
-			p++;
-			if (next_seg(&g, &p) < 0)
-				goto nomem;
-			error = cmr_service_add_group(&grp, st, s, g.ptr, err);
+		error = cmr_scope_unescape(&name, &st->arena, key + 8, err);
+		if (error < 0) {
+			cmr_error_prefix(err, "plan file: fingerprint");
+			return error;
 		}
-		goto done;
+		return cmr_state_add_cluster(&c, st, name, err);
 	}
-	if (next_seg(&a, &p) < 0 || next_seg(&b, &p) < 0 ||
-	    next_seg(&g, &p) < 0)
-		goto nomem;
-	if (!b.len) {
-		error = cmr_error_set(err, CMR_EINVAL,
-		                      "plan file: fingerprint scope '%s' is "
-		                      "not a scope key",
-		                      key);
-		goto done;
+	error = cmr_scope_from_key(&sc, &st->arena, key, err);
+	if (error < 0) {
+		cmr_error_prefix(err, "plan file: fingerprint");
+		return error;
 	}
-	if ((error = cmr_state_add_cluster(&c, st, a.ptr, err)) < 0 ||
-	    (error = cmr_cluster_add_service(&s, st, c, b.ptr, err)) < 0)
-		goto done;
-	if (g.len)
-		error = cmr_service_add_group(&grp, st, s, g.ptr, err);
-	goto done;
-nomem:
-	error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
-done:
-	cmr_buf_release(&a);
-	cmr_buf_release(&b);
-	cmr_buf_release(&g);
-	return error;
+	return cmr_scope_add_config(&cfg, st, &sc, err);
 }
 
 /* The desired config of a plan scope, creating the scope. */
@@ -102,39 +54,19 @@ static int scope_config(struct cmr_config **out, struct cmr_state *st,
                         const struct cmr_scope_change *sc,
                         struct cmr_error *err)
 {
-	struct cmr_cluster *c = NULL;
-	struct cmr_service *s = NULL;
-	struct cmr_role_config_group *g = NULL;
+	struct cmr_cluster *c;
+	struct cmr_service *s;
 	int error;
 
-	*out = NULL;
-	switch (sc->kind) {
-	case CMR_SCOPE_CM:
-		*out = &st->manager.config;
-		return 0;
-	case CMR_SCOPE_MGMT:
-	case CMR_SCOPE_MGMT_GROUP:
-		error = cmr_manager_add_mgmt(&s, st, NULL, err);
-		break;
-	default:
-		error = cmr_state_add_cluster(&c, st, sc->cluster, err);
-		if (error == 0)
-			error = cmr_cluster_add_service(&s, st, c, sc->service,
-			                                err);
-		if (error == 0 && sc->service_type && !s->type &&
-		    !(s->type = cmr_state_strdup(st, sc->service_type)))
-			error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
-		break;
-	}
-	if (error < 0)
+	if ((error = cmr_scope_add_config(out, st, &sc->scope, err)) < 0)
 		return error;
-	if (sc->kind == CMR_SCOPE_MGMT || sc->kind == CMR_SCOPE_SERVICE) {
-		*out = &s->config;
+	if (!cmr_scope_in_cluster(sc->scope.kind) || !sc->service_type)
 		return 0;
-	}
-	if ((error = cmr_service_add_group(&g, st, s, sc->group, err)) < 0)
-		return error;
-	*out = &g->config;
+	c = cmr_state_find_cluster(st, sc->scope.cluster);
+	s = c ? cmr_cluster_find_service(c, sc->scope.service) : NULL;
+	if (s && !s->type &&
+	    !(s->type = cmr_state_strdup(st, sc->service_type)))
+		return cmr_error_set(err, CMR_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -148,21 +80,13 @@ static int add_change(struct cmr_state *st, struct cmr_config *cfg,
 	if (ch->op == CMR_OP_RESET) {
 		v.kind = CMR_VALUE_RESET;
 	} else if (ch->sensitive) {
-		const char *src = ch->secret_source ? ch->secret_source : "";
-
 		sensitive = true;
-		if (strncmp(src, "env ", 4) == 0) {
-			v.kind = CMR_VALUE_ENV;
-			v.text = src + 4;
-		} else if (strncmp(src, "file ", 5) == 0) {
-			v.kind = CMR_VALUE_FILE;
-			v.text = src + 5;
-		} else {
+		v = ch->secret_source;
+		if (!cmr_value_is_ref(&v))
 			return cmr_error_set(err, CMR_EINVAL,
 			                     "plan file: secret '%s' has no "
 			                     "source to resolve it from",
 			                     ch->key);
-		}
 	} else {
 		v.kind = CMR_VALUE_TEXT;
 		v.text = ch->new_value ? ch->new_value : "";

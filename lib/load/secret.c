@@ -69,6 +69,15 @@ static int read_secret_file(struct cmr_buf *out, const char *path,
 			goto done;
 		}
 	}
+	/* CM's values are text: a NUL byte would end the secret early
+	 * wherever it is handled as a C string. */
+	if (memchr(out->ptr + start, '\0', out->len - start)) {
+		error = cmr_error_set(err, CMR_EINVAL,
+		                      "secret file '%s' holds a NUL byte; a "
+		                      "secret must be text",
+		                      path);
+		goto done;
+	}
 	cmr_buf_truncate(out,
 	                 start + cmr_secret_trim_newline(out->ptr + start,
 	                                                 out->len - start));

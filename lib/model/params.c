@@ -71,38 +71,6 @@ void cmr_params_free(struct cmr_params *p)
 	cmr_free(p);
 }
 
-static int add_escaped(struct cmr_buf *out, const char *name)
-{
-	for (; *name; name++) {
-		if (*name == '/')
-			cmr_buf_adds(out, "%2F");
-		else if (*name == '%')
-			cmr_buf_adds(out, "%25");
-		else
-			cmr_buf_addc(out, *name);
-	}
-	return cmr_buf_error(out);
-}
-
-int cmr_scope_key(struct cmr_buf *out, const char *cluster, const char *service,
-                  const char *group)
-{
-	if (!cluster) {
-		cmr_buf_adds(out, service ? "mgmt" : "cm");
-	} else {
-		add_escaped(out, cluster);
-		if (service) {
-			cmr_buf_addc(out, '/');
-			add_escaped(out, service);
-		}
-	}
-	if (group && (cluster || service)) {
-		cmr_buf_addc(out, '/');
-		add_escaped(out, group);
-	}
-	return cmr_buf_error(out);
-}
-
 const char *cmr_params_strdup(struct cmr_params *p, const char *s)
 {
 	return s ? cmr_arena_strdup(&p->arena, s) : NULL;

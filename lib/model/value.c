@@ -142,6 +142,34 @@ bool cmr_value_is_bool(const struct cmr_value *v)
 	       (strcmp(v->text, "true") == 0 || strcmp(v->text, "false") == 0);
 }
 
+bool cmr_value_is_ref(const struct cmr_value *v)
+{
+	return v->kind == CMR_VALUE_ENV || v->kind == CMR_VALUE_FILE;
+}
+
+int cmr_value_ref_text(struct cmr_buf *out, const struct cmr_value *ref)
+{
+	if (!cmr_value_is_ref(ref) || !ref->text)
+		return CMR_EINVAL;
+	cmr_buf_addf(out, "%s %s", ref->kind == CMR_VALUE_ENV ? "env" : "file",
+	             ref->text);
+	return cmr_buf_error(out);
+}
+
+int cmr_value_ref_parse(struct cmr_value *out, const char *s)
+{
+	if (strncmp(s, "env ", 4) == 0 && s[4]) {
+		out->kind = CMR_VALUE_ENV;
+		out->text = s + 4;
+	} else if (strncmp(s, "file ", 5) == 0 && s[5]) {
+		out->kind = CMR_VALUE_FILE;
+		out->text = s + 5;
+	} else {
+		return CMR_EINVAL;
+	}
+	return 0;
+}
+
 const char *cmr_value_kind_name(enum cmr_value_kind kind)
 {
 	switch (kind) {

@@ -36,24 +36,6 @@ static int parse_name(int *out, const char *const *names, size_t n,
 		return 0;                                                 \
 	} while (0)
 
-static const char *const scope_kinds[] = { "cm", "mgmt", "mgmt-group",
-	                                   "service", "group" };
-
-const char *cmr_scope_kind_name(enum cmr_scope_kind kind)
-{
-	return NAME_OF(scope_kinds, kind);
-}
-
-int cmr_scope_kind_parse(enum cmr_scope_kind *out, const char *s)
-{
-	int v;
-
-	if (parse_name(&v, scope_kinds, CMR_ARRAY_SIZE(scope_kinds), s) < 0)
-		return CMR_EINVAL;
-	*out = (enum cmr_scope_kind)v;
-	return 0;
-}
-
 static const char *const change_ops[] = { "set", "update", "reset" };
 
 const char *cmr_change_op_name(enum cmr_change_op op)

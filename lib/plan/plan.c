@@ -118,19 +118,14 @@ static void add_suggestions(struct cmr_buf *b, const struct cmr_suggest *s)
 	cmr_buf_addc(b, '?');
 }
 
-/* A human-readable scope for notes: "CM", "Cluster 1/hdfs/grp". */
-static void scope_label(struct cmr_buf *b, const char *cluster,
-                        const char *service, const char *group)
+/* The label of a service (cluster NULL: the management service). */
+static void service_label(struct cmr_buf *b, const char *cluster,
+                          const char *service)
 {
-	if (!cluster && !service) {
-		cmr_buf_adds(b, "CM");
-		return;
-	}
-	cmr_buf_adds(b, cluster ? cluster : "mgmt");
-	if (cluster && service)
-		cmr_buf_addf(b, "/%s", service);
-	if (group)
-		cmr_buf_addf(b, "/%s", group);
+	struct cmr_scope s = { cluster ? CMR_SCOPE_SERVICE : CMR_SCOPE_MGMT,
+		               cluster, service, NULL };
+
+	cmr_scope_label(b, &s);
 }
 
 /* ----------------------------------------------------------------------
@@ -320,14 +315,6 @@ static unsigned effect_of(enum cmr_scope_kind kind, const char *role_type,
  * Secrets
  */
 
-/* "env NAME" / "file PATH": where a secret comes from, never its value. */
-static const char *secret_source(struct planner *p, const struct cmr_value *v)
-{
-	return cmr_arena_sprintf(&p->plan->arena, "%s %s",
-	                         v->kind == CMR_VALUE_ENV ? "env" : "file",
-	                         v->text);
-}
-
 static const struct cmr_cluster *record_cluster_for(struct planner *p,
                                                     const char *cluster)
 {
@@ -448,11 +435,8 @@ done:
  */
 
 struct scope_ref {
-	enum cmr_scope_kind kind;
-	const char *cluster;
-	const char *service;
+	struct cmr_scope scope;
 	const char *service_type;
-	const char *group;
 	const char *role_type; /* the live group's role type, if any */
 	bool prune;
 };
@@ -466,11 +450,11 @@ static struct cmr_scope_change *new_scope(struct planner *p,
 	sc = cmr_arena_alloc(&p->plan->arena, sizeof(*sc));
 	if (!sc)
 		return NULL;
-	sc->kind = ref->kind;
-	sc->cluster = pdup(p, ref->cluster);
-	sc->service = pdup(p, ref->service);
+	sc->scope.kind = ref->scope.kind;
+	sc->scope.cluster = pdup(p, ref->scope.cluster);
+	sc->scope.service = pdup(p, ref->scope.service);
+	sc->scope.group = pdup(p, ref->scope.group);
 	sc->service_type = pdup(p, ref->service_type);
-	sc->group = pdup(p, ref->group);
 	return sc;
 }
 
@@ -548,7 +532,8 @@ static int keep_change(struct planner *p, struct cmr_change **chp,
 	out->default_value = pdup(p, ch->default_value);
 	out->validation_message = pdup(p, out->validation_message);
 	out->mark = pmark(p, &want->mark);
-	out->effect = effect_of(ref->kind, ref->role_type, want->name);
+	out->secret_source.text = pdup(p, ch->secret_source.text);
+	out->effect = effect_of(ref->scope.kind, ref->role_type, want->name);
 	*chp = out;
 	return 0;
 }
@@ -597,14 +582,15 @@ static int diff_key(struct planner *p, struct cmr_change **chp,
 	case CMR_VALUE_FILE:
 		ch.sensitive = true;
 		ch.default_value = NULL;
-		error = judge_secret(p, &ch.secret, ref->cluster, scope_key,
-		                     want, have);
+		error = judge_secret(p, &ch.secret, ref->scope.cluster,
+		                     scope_key, want, have);
 		if (error < 0)
 			return error;
 		if (ch.secret == CMR_SECRET_NONE)
 			return 0;
 		ch.op = have ? CMR_OP_UPDATE : CMR_OP_SET;
-		ch.secret_source = secret_source(p, &want->value);
+		ch.secret_source.kind = want->value.kind;
+		ch.secret_source.text = want->value.text;
 		break;
 	}
 	return keep_change(p, chp, &ch, ref, prm, want);
@@ -635,7 +621,7 @@ static int prune_key(struct planner *p, struct cmr_change **chp,
 	out->old_value = pdup(p, have->value.text);
 	out->default_value = pdup(p, prm ? prm->default_value : NULL);
 	out->pruned = true;
-	out->effect = effect_of(ref->kind, ref->role_type, have->name);
+	out->effect = effect_of(ref->scope.kind, ref->role_type, have->name);
 	*chp = out;
 	return 0;
 }
@@ -647,7 +633,7 @@ static int prune_key(struct planner *p, struct cmr_change **chp,
  */
 struct scope_walk {
 	const struct scope_ref *ref;
-	const char *label; /* scope_label(), for notes */
+	const char *label; /* cmr_scope_label(), for notes */
 	const char *key;   /* cmr_scope_key(), for secret tags */
 	const struct cmr_scope_params *sp; /* view=full metadata, or NULL */
 	const struct cmr_config *want;
@@ -718,9 +704,12 @@ static int diff_config(struct planner *p, unsigned *effects,
 	struct scope_walk w;
 	int error = 0;
 
-	if (cmr_scope_key(&key, ref->cluster, ref->service, ref->group) < 0)
+	if (cmr_scope_key(&key, &ref->scope) < 0 ||
+	    cmr_scope_label(&label, &ref->scope) < 0) {
+		cmr_buf_release(&key);
+		cmr_buf_release(&label);
 		return oom(p);
-	scope_label(&label, ref->cluster, ref->service, ref->group);
+	}
 	memset(&w, 0, sizeof(w));
 	w.ref = ref;
 	w.label = label.ptr;
@@ -1090,7 +1079,7 @@ static int note_overrides(struct planner *p, const char *cluster,
 			roles++;
 	if (roles == 0)
 		goto done;
-	scope_label(&label, cluster, ls->name, NULL);
+	service_label(&label, cluster, ls->name);
 	if (cmr_buf_error(&b) || cmr_buf_error(&label)) {
 		error = oom(p);
 		goto done;
@@ -1141,9 +1130,9 @@ static int plan_service(struct planner *p, unsigned *effects,
 	int error;
 
 	memset(&ref, 0, sizeof(ref));
-	ref.kind = cluster ? CMR_SCOPE_SERVICE : CMR_SCOPE_MGMT;
-	ref.cluster = cluster;
-	ref.service = ls->name;
+	ref.scope.kind = cluster ? CMR_SCOPE_SERVICE : CMR_SCOPE_MGMT;
+	ref.scope.cluster = cluster;
+	ref.scope.service = ls->name;
 	ref.service_type = ls->type;
 	ref.prune = ds->prune;
 	if (!cluster || selects(p, cluster, ls->name, NULL)) {
@@ -1163,7 +1152,7 @@ static int plan_service(struct planner *p, unsigned *effects,
 			const char **names = NULL;
 			size_t k;
 
-			scope_label(&label, cluster, ls->name, NULL);
+			service_label(&label, cluster, ls->name);
 			names = cmr_calloc(ls->groups.len + 1, sizeof(*names));
 			if (!names || cmr_buf_error(&label)) {
 				cmr_free(names);
@@ -1183,8 +1172,9 @@ static int plan_service(struct planner *p, unsigned *effects,
 				return error;
 			continue;
 		}
-		ref.kind = cluster ? CMR_SCOPE_GROUP : CMR_SCOPE_MGMT_GROUP;
-		ref.group = dg->name;
+		ref.scope.kind =
+		        cluster ? CMR_SCOPE_GROUP : CMR_SCOPE_MGMT_GROUP;
+		ref.scope.group = dg->name;
 		ref.role_type = lg->role_type;
 		error = diff_config(p, effects, &ref, &dg->config, &lg->config);
 		if (error < 0)
@@ -1224,7 +1214,7 @@ static int missing_service(struct planner *p, const struct cmr_cluster *dc,
 	size_t k;
 	int error;
 
-	scope_label(&label, dc->name, NULL, NULL);
+	cmr_buf_adds(&label, dc->name);
 	names = cmr_calloc(n + 1, sizeof(*names));
 	if (!names || cmr_buf_error(&label)) {
 		error = oom(p);
@@ -1248,7 +1238,7 @@ static int type_mismatch(struct planner *p, const struct cmr_cluster *dc,
 	struct cmr_buf label = CMR_BUF_INIT;
 	int error;
 
-	scope_label(&label, dc->name, ds->name, NULL);
+	service_label(&label, dc->name, ds->name);
 	error = add_note(p, CMR_NOTE_ERROR, label.ptr, &ds->type_mark,
 	                 "service '%s' has type %s in CM, not "
 	                 "%s as the file says",
@@ -1386,7 +1376,7 @@ static int plan_manager(struct planner *p)
 	if (!selects(p, NULL, NULL, NULL))
 		return 0;
 	memset(&ref, 0, sizeof(ref));
-	ref.kind = CMR_SCOPE_CM;
+	ref.scope.kind = CMR_SCOPE_CM;
 	error = diff_config(p, &eff, &ref, &p->desired->manager.config,
 	                    &p->live->manager.config);
 	if (error < 0 || !dm)
@@ -1671,16 +1661,17 @@ nomem:
 	return cmr_error_set(err, CMR_ENOMEM, "out of memory");
 }
 
-static int fingerprint_scope(struct cmr_plan *plan, const char *cluster,
-                             const char *service, const char *group,
-                             const struct cmr_config *cfg,
+static int fingerprint_scope(struct cmr_plan *plan, enum cmr_scope_kind kind,
+                             const char *cluster, const char *service,
+                             const char *group, const struct cmr_config *cfg,
                              struct cmr_error *err)
 {
+	struct cmr_scope s = { kind, cluster, service, group };
 	struct cmr_buf key = CMR_BUF_INIT;
 	struct cmr_buf content = CMR_BUF_INIT;
 	int error;
 
-	cmr_scope_key(&key, cluster, service, group);
+	cmr_scope_key(&key, &s);
 	hash_config(&content, cfg);
 	error = cmr_buf_error(&key) < 0
 	                ? cmr_error_set(err, CMR_ENOMEM, "out of memory")
@@ -1698,15 +1689,19 @@ static int fingerprint_service(struct cmr_plan *plan, const char *cluster,
 	size_t i;
 	int error;
 
-	error = fingerprint_scope(plan, cluster, ls->name, NULL, &ls->config,
-	                          err);
+	error = fingerprint_scope(plan,
+	                          cluster ? CMR_SCOPE_SERVICE : CMR_SCOPE_MGMT,
+	                          cluster, ls->name, NULL, &ls->config, err);
 	for (i = 0; error == 0 && i < ds->groups.len; i++) {
 		const struct cmr_role_config_group *lg =
 		        cmr_service_find_group(ls, ds->groups.items[i]->name);
 
 		if (lg)
-			error = fingerprint_scope(plan, cluster, ls->name,
-			                          lg->name, &lg->config, err);
+			error = fingerprint_scope(
+			        plan,
+			        cluster ? CMR_SCOPE_GROUP
+			                : CMR_SCOPE_MGMT_GROUP,
+			        cluster, ls->name, lg->name, &lg->config, err);
 	}
 	return error;
 }
@@ -1718,8 +1713,8 @@ int cmr_plan_fingerprint(struct cmr_plan *plan, const struct cmr_state *desired,
 	size_t j;
 	int error;
 
-	error = fingerprint_scope(plan, NULL, NULL, NULL, &live->manager.config,
-	                          err);
+	error = fingerprint_scope(plan, CMR_SCOPE_CM, NULL, NULL, NULL,
+	                          &live->manager.config, err);
 	if (error == 0 && desired->manager.mgmt && live->manager.mgmt)
 		error = fingerprint_service(plan, NULL, desired->manager.mgmt,
 		                            live->manager.mgmt, err);
@@ -1739,7 +1734,7 @@ int cmr_plan_fingerprint(struct cmr_plan *plan, const struct cmr_state *desired,
 			             cmr_parcel_stage_name(
 			                     lc->parcels.items[j]->stage));
 		cmr_buf_adds(&scope, "parcels:");
-		cmr_scope_key(&scope, dc->name, NULL, NULL);
+		cmr_scope_escape(&scope, dc->name);
 		error = cmr_buf_error(&scope) < 0
 		                ? cmr_error_set(err, CMR_ENOMEM,
 		                                "out of memory")
@@ -1759,26 +1754,12 @@ int cmr_plan_fingerprint(struct cmr_plan *plan, const struct cmr_state *desired,
 	return error;
 }
 
-/* "env NAME" / "file PATH" (secret_source) back to a reference. */
-static int source_value(struct cmr_value *v, const char *src)
-{
-	if (strncmp(src, "env ", 4) == 0) {
-		v->kind = CMR_VALUE_ENV;
-		v->text = src + 4;
-	} else if (strncmp(src, "file ", 5) == 0) {
-		v->kind = CMR_VALUE_FILE;
-		v->text = src + 5;
-	} else {
-		return CMR_EINVAL;
-	}
-	return 0;
-}
-
 static bool secret_written(const struct cmr_change *ch)
 {
-	return ch->secret_source && (ch->secret == CMR_SECRET_NEW ||
-	                             ch->secret == CMR_SECRET_ROTATED ||
-	                             ch->secret == CMR_SECRET_FORCED);
+	return cmr_value_is_ref(&ch->secret_source) &&
+	       (ch->secret == CMR_SECRET_NEW ||
+	        ch->secret == CMR_SECRET_ROTATED ||
+	        ch->secret == CMR_SECRET_FORCED);
 }
 
 static int secret_fingerprint(struct cmr_plan *out,
@@ -1790,20 +1771,14 @@ static int secret_fingerprint(struct cmr_plan *out,
 	struct cmr_buf value = CMR_BUF_INIT;
 	struct cmr_buf rec = CMR_BUF_INIT;
 	struct cmr_buf scope = CMR_BUF_INIT;
-	struct cmr_value ref = { CMR_VALUE_TEXT, NULL };
 	int error;
 
-	if (source_value(&ref, ch->secret_source) < 0)
-		return cmr_error_set(err, CMR_EINVAL,
-		                     "secret '%s' has no source to resolve it "
-		                     "from",
-		                     ch->key);
-	error = opt->resolve(&value, &ref, opt->resolve_ud, err);
+	error = opt->resolve(&value, &ch->secret_source, opt->resolve_ud, err);
 	if (error == 0 &&
 	    (cmr_hmac_record(&rec, opt->hmac_key, opt->hmac_key_len, value.ptr,
 	                     value.len) < 0 ||
 	     cmr_buf_adds(&scope, "secret:") < 0 ||
-	     cmr_scope_key(&scope, sc->cluster, sc->service, sc->group) < 0 ||
+	     cmr_scope_key(&scope, &sc->scope) < 0 ||
 	     cmr_buf_addf(&scope, "/%s", ch->key) < 0))
 		error = cmr_error_set(err, CMR_ENOMEM, "out of memory");
 	if (error == 0)

@@ -170,6 +170,7 @@ static void write_change(struct cmr_buf *b, int depth,
 	bool first = true;
 	/* Redaction is enforced here too, whatever the struct holds. */
 	bool s = c->sensitive;
+	struct cmr_buf src = CMR_BUF_INIT;
 
 	cmr_buf_addc(b, '{');
 	put_str(b, depth, &first, "key", c->key);
@@ -179,7 +180,12 @@ static void write_change(struct cmr_buf *b, int depth,
 	put_str(b, depth, &first, "new_value", s ? NULL : c->new_value);
 	put_bool(b, depth, &first, "sensitive", s);
 	put_str(b, depth, &first, "secret", cmr_secret_status_name(c->secret));
-	put_str(b, depth, &first, "secret_source", c->secret_source);
+	put_str(b, depth, &first, "secret_source",
+	        cmr_value_is_ref(&c->secret_source) &&
+	                        cmr_value_ref_text(&src, &c->secret_source) == 0
+	                ? src.ptr
+	                : NULL);
+	cmr_buf_release(&src);
 	put_bool(b, depth, &first, "pruned", c->pruned);
 	put_flags(b, depth, &first, "effects", c->effect, effect_names,
 	          CMR_ARRAY_SIZE(effect_names));
@@ -198,11 +204,11 @@ static void write_scope(struct cmr_buf *b, int depth,
 	size_t i;
 
 	cmr_buf_addc(b, '{');
-	put_str(b, depth, &first, "kind", cmr_scope_kind_name(sc->kind));
-	put_str(b, depth, &first, "cluster", sc->cluster);
-	put_str(b, depth, &first, "service", sc->service);
+	put_str(b, depth, &first, "kind", cmr_scope_kind_name(sc->scope.kind));
+	put_str(b, depth, &first, "cluster", sc->scope.cluster);
+	put_str(b, depth, &first, "service", sc->scope.service);
 	put_str(b, depth, &first, "service_type", sc->service_type);
-	put_str(b, depth, &first, "group", sc->group);
+	put_str(b, depth, &first, "group", sc->scope.group);
 	member(b, depth, &first, "changes");
 	cmr_buf_addc(b, '[');
 	for (i = 0; i < sc->changes.len; i++) {
@@ -800,6 +806,7 @@ static int read_change(struct reader *r, struct cmr_change **out,
 		"mark",
 	};
 	struct cmr_change *c = cmr_arena_alloc(&r->plan->arena, sizeof(*c));
+	const char *source = NULL;
 	int op = 0;
 	int secret = 0;
 	int validation = 0;
@@ -818,8 +825,7 @@ static int read_change(struct reader *r, struct cmr_change **out,
 	    (error = get_bool(r, &c->sensitive, o, p, "sensitive")) < 0 ||
 	    (error = get_enum(r, &secret, o, p, "secret", false,
 	                      parse_secret)) < 0 ||
-	    (error = get_str(r, &c->secret_source, o, p, "secret_source",
-	                     true)) < 0 ||
+	    (error = get_str(r, &source, o, p, "secret_source", true)) < 0 ||
 	    (error = get_bool(r, &c->pruned, o, p, "pruned")) < 0 ||
 	    (error = get_flags(r, &c->effect, o, p, "effects", effect_names,
 	                       CMR_ARRAY_SIZE(effect_names))) < 0 ||
@@ -832,6 +838,13 @@ static int read_change(struct reader *r, struct cmr_change **out,
 	c->op = (enum cmr_change_op)op;
 	c->secret = (enum cmr_secret_status)secret;
 	c->validation = (enum cmr_validation)validation;
+	if (source && cmr_value_ref_parse(&c->secret_source, source) < 0)
+		return bad(r, p,
+		           "secret_source is '%s', not \"env NAME\" or "
+		           "\"file PATH\"",
+		           source);
+	if (source && !c->sensitive)
+		return bad(r, p, "a secret_source needs sensitive: true");
 
 	/* The rules of plan.h, so apply never acts on an impossible change. */
 	if (c->sensitive && (c->old_value || c->new_value || c->default_value ||
@@ -874,26 +887,26 @@ static int read_scope(struct reader *r, struct json_object *o, const char *p)
 	if ((error = check_members(r, o, p, names, CMR_ARRAY_SIZE(names))) <
 	            0 ||
 	    (error = get_enum(r, &kind, o, p, "kind", false, parse_kind)) < 0 ||
-	    (error = get_str(r, &sc->cluster, o, p, "cluster", true)) < 0 ||
-	    (error = get_str(r, &sc->service, o, p, "service", true)) < 0 ||
+	    (error = get_str(r, &sc->scope.cluster, o, p, "cluster", true)) <
+	            0 ||
+	    (error = get_str(r, &sc->scope.service, o, p, "service", true)) <
+	            0 ||
 	    (error = get_str(r, &sc->service_type, o, p, "service_type",
 	                     true)) < 0 ||
-	    (error = get_str(r, &sc->group, o, p, "group", true)) < 0 ||
+	    (error = get_str(r, &sc->scope.group, o, p, "group", true)) < 0 ||
 	    (error = get_array(r, &arr, &n, o, p, "changes")) < 0)
 		return error;
-	sc->kind = (enum cmr_scope_kind)kind;
+	sc->scope.kind = (enum cmr_scope_kind)kind;
 
-	need_cluster =
-	        sc->kind == CMR_SCOPE_SERVICE || sc->kind == CMR_SCOPE_GROUP;
-	need_service = sc->kind != CMR_SCOPE_CM;
-	need_group =
-	        sc->kind == CMR_SCOPE_GROUP || sc->kind == CMR_SCOPE_MGMT_GROUP;
-	if (need_cluster != (sc->cluster != NULL) ||
-	    need_service != (sc->service != NULL) ||
-	    need_group != (sc->group != NULL))
+	need_cluster = cmr_scope_in_cluster(sc->scope.kind);
+	need_service = sc->scope.kind != CMR_SCOPE_CM;
+	need_group = cmr_scope_is_group(sc->scope.kind);
+	if (need_cluster != (sc->scope.cluster != NULL) ||
+	    need_service != (sc->scope.service != NULL) ||
+	    need_group != (sc->scope.group != NULL))
 		return bad(r, p,
 		           "a '%s' scope %s cluster, %s service and %s group",
-		           cmr_scope_kind_name(sc->kind),
+		           cmr_scope_kind_name(sc->scope.kind),
 		           need_cluster ? "needs a" : "has no",
 		           need_service ? "a" : "no", need_group ? "a" : "no");
 

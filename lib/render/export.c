@@ -704,10 +704,9 @@ static int add_secret(struct writer *w, struct cmr_buf *env,
 	return error;
 }
 
-/* The view=full default of `key` in scope (cluster, service, group). */
-static const char *default_of(const struct writer *w, const char *cluster,
-                              const char *service, const char *group,
-                              const char *key)
+/* The view=full default of `key` in scope sc. */
+static const char *default_of(const struct writer *w,
+                              const struct cmr_scope *sc, const char *key)
 {
 	struct cmr_buf sk = CMR_BUF_INIT;
 	const struct cmr_scope_params *sp = NULL;
@@ -715,7 +714,7 @@ static const char *default_of(const struct writer *w, const char *cluster,
 
 	if (!w->opt->params)
 		return NULL;
-	if (cmr_scope_key(&sk, cluster, service, group) == 0)
+	if (cmr_scope_key(&sk, sc) == 0)
 		sp = cmr_params_find_scope(w->opt->params, sk.ptr);
 	cmr_buf_release(&sk);
 	if (sp)
@@ -725,7 +724,7 @@ static const char *default_of(const struct writer *w, const char *cluster,
 
 /* Whether the entry is left out as equal to its default. */
 static bool omitted(const struct writer *w, const struct cmr_config_entry *e,
-                    const char *cluster, const char *service, const char *group)
+                    const struct cmr_scope *sc)
 {
 	const char *def;
 
@@ -734,20 +733,19 @@ static bool omitted(const struct writer *w, const struct cmr_config_entry *e,
 	if (!(w->opt->flags & CMR_EXPORT_OMIT_DEFAULTS) || e->sensitive ||
 	    cmr_secret_literal_refused(e->name, &e->value))
 		return false;
-	def = default_of(w, cluster, service, group, e->name);
+	def = default_of(w, sc, e->name);
 	return def && strcmp(def, e->value.text) == 0;
 }
 
 /* How many settings of the scope will be written. */
 static size_t config_shown(const struct writer *w, const struct cmr_config *cfg,
-                           const char *cluster, const char *service,
-                           const char *group)
+                           const struct cmr_scope *sc)
 {
 	size_t i;
 	size_t n = 0;
 
 	for (i = 0; i < cfg->len; i++)
-		if (!omitted(w, cfg->items[i], cluster, service, group))
+		if (!omitted(w, cfg->items[i], sc))
 			n++;
 	return n;
 }
@@ -758,9 +756,9 @@ static size_t config_shown(const struct writer *w, const struct cmr_config *cfg,
  * variables; `where` labels it for comments.
  */
 static int write_config(struct writer *w, unsigned indent,
-                        const struct cmr_config *cfg, const char *cluster,
-                        const char *service, const char *group,
-                        const char **parts, size_t nparts, const char *where)
+                        const struct cmr_config *cfg,
+                        const struct cmr_scope *sc, const char **parts,
+                        size_t nparts, const char *where)
 {
 	struct cmr_buf env = CMR_BUF_INIT;
 	struct cmr_buf loc = CMR_BUF_INIT;
@@ -773,7 +771,7 @@ static int write_config(struct writer *w, unsigned indent,
 		bool secret = e->sensitive ||
 		              cmr_secret_literal_refused(e->name, &e->value);
 
-		if (omitted(w, e, cluster, service, group))
+		if (omitted(w, e, sc))
 			continue;
 		if (shown++ == 0) {
 			add_spaces(w->out, indent);
@@ -836,6 +834,9 @@ static int write_groups(struct writer *w, unsigned indent,
 	for (i = 0; i < s->groups.len; i++) {
 		const struct cmr_role_config_group *g = s->groups.items[i];
 		const char *short_name = g->name;
+		struct cmr_scope sc = { cluster ? CMR_SCOPE_GROUP
+			                        : CMR_SCOPE_MGMT_GROUP,
+			                cluster, service_key, g->name };
 
 		if (!group_shown(g))
 			continue;
@@ -845,8 +846,7 @@ static int write_groups(struct writer *w, unsigned indent,
 		}
 		if ((error = key_line(w, indent + 2, g->name)) < 0)
 			goto done;
-		if (config_shown(w, &g->config, cluster, service_key,
-		                 g->name) == 0) {
+		if (config_shown(w, &g->config, &sc) == 0) {
 			cmr_buf_adds(w->out,
 			             g->config.len
 			                     ? " {}  # its settings equal "
@@ -867,9 +867,8 @@ static int write_groups(struct writer *w, unsigned indent,
 			                      "out of memory");
 			goto done;
 		}
-		error = write_config(w, indent + 4, &g->config, cluster,
-		                     service_key, g->name, parts, nparts + 1,
-		                     loc.ptr);
+		error = write_config(w, indent + 4, &g->config, &sc, parts,
+		                     nparts + 1, loc.ptr);
 		if (error < 0)
 			goto done;
 	}
@@ -926,6 +925,7 @@ static int write_service(struct writer *w, unsigned indent,
                          const struct cmr_service *s)
 {
 	struct cmr_buf where = CMR_BUF_INIT;
+	struct cmr_scope sc = { CMR_SCOPE_SERVICE, c->name, s->name, NULL };
 	const char *parts[4];
 	int error;
 
@@ -948,8 +948,8 @@ static int write_service(struct writer *w, unsigned indent,
 		error = cmr_error_set(w->err, CMR_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((error = write_config(w, indent + 2, &s->config, c->name, s->name,
-	                          NULL, parts, 2, where.ptr)) < 0 ||
+	if ((error = write_config(w, indent + 2, &s->config, &sc, parts, 2,
+	                          where.ptr)) < 0 ||
 	    (error = write_groups(w, indent + 2, s, c->name, s->name, parts, 2,
 	                          where.ptr)) < 0)
 		goto done;
@@ -1047,6 +1047,9 @@ static int write_clusters(struct writer *w, const struct cmr_state *live)
 static int write_manager(struct writer *w, const struct cmr_state *live)
 {
 	const struct cmr_service *m = live->manager.mgmt;
+	const struct cmr_scope cm = { CMR_SCOPE_CM, NULL, NULL, NULL };
+	const struct cmr_scope ms = { CMR_SCOPE_MGMT, NULL, m ? m->name : NULL,
+		                      NULL };
 	const char *parts[3];
 	bool groups = false;
 	size_t i;
@@ -1056,22 +1059,22 @@ static int write_manager(struct writer *w, const struct cmr_state *live)
 		return 0;
 	cmr_buf_adds(w->out, "manager:\n");
 	parts[0] = "CM";
-	if ((error = write_config(w, 2, &live->manager.config, NULL, NULL, NULL,
-	                          parts, 1, "CM")) < 0)
+	if ((error = write_config(w, 2, &live->manager.config, &cm, parts, 1,
+	                          "CM")) < 0)
 		return error;
 	if (!m)
 		return 0;
 	cmr_buf_adds(w->out, "  management_service:");
 	for (i = 0; i < m->groups.len && !groups; i++)
 		groups = group_shown(m->groups.items[i]);
-	if (!groups && config_shown(w, &m->config, NULL, m->name, NULL) == 0) {
+	if (!groups && config_shown(w, &m->config, &ms) == 0) {
 		cmr_buf_adds(w->out, " {}\n");
 		return 0;
 	}
 	cmr_buf_addc(w->out, '\n');
 	parts[0] = "MGMT";
-	if ((error = write_config(w, 4, &m->config, NULL, m->name, NULL, parts,
-	                          1, "management service")) < 0 ||
+	if ((error = write_config(w, 4, &m->config, &ms, parts, 1,
+	                          "management service")) < 0 ||
 	    (error = write_groups(w, 4, m, NULL, m->name, parts, 1,
 	                          "management service")) < 0)
 		return error;

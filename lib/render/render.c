@@ -202,8 +202,11 @@ static void sensitive_text(struct cmr_buf *b, const struct cmr_change *c)
 		                                      : "will be written");
 		break;
 	}
-	if (c->secret_source)
-		cmr_buf_addf(b, " (from %s)", c->secret_source);
+	if (cmr_value_is_ref(&c->secret_source)) {
+		cmr_buf_adds(b, " (from ");
+		cmr_value_ref_text(b, &c->secret_source);
+		cmr_buf_addc(b, ')');
+	}
 }
 
 /* The one-line "old -> new" text of a non-sensitive change. */
@@ -356,12 +359,13 @@ static bool same_str(const char *a, const char *b)
 
 static bool is_cluster_scope(const struct cmr_scope_change *sc)
 {
-	return sc->kind == CMR_SCOPE_SERVICE || sc->kind == CMR_SCOPE_GROUP;
+	return cmr_scope_in_cluster(sc->scope.kind);
 }
 
 static bool is_mgmt_scope(const struct cmr_scope_change *sc)
 {
-	return sc->kind == CMR_SCOPE_MGMT || sc->kind == CMR_SCOPE_MGMT_GROUP;
+	return sc->scope.kind == CMR_SCOPE_MGMT ||
+	       sc->scope.kind == CMR_SCOPE_MGMT_GROUP;
 }
 
 /*
@@ -378,12 +382,13 @@ static bool in_section(const struct cmr_scope_change *sc, bool mgmt,
 		return false;
 	if (mgmt)
 		return is_mgmt_scope(sc);
-	return is_cluster_scope(sc) && same_str(sc->cluster, cluster);
+	return is_cluster_scope(sc) && same_str(sc->scope.cluster, cluster);
 }
 
 static void service_header(struct out *o, const struct cmr_scope_change *sc)
 {
-	cmr_buf_addf(o->b, "  service %s", sc->service ? sc->service : "?");
+	cmr_buf_addf(o->b, "  service %s",
+	             sc->scope.service ? sc->scope.service : "?");
 	if (sc->service_type)
 		cmr_buf_addf(o->b, " (%s)", sc->service_type);
 	cmr_buf_addc(o->b, '\n');
@@ -399,17 +404,16 @@ static int render_services(struct out *o, const struct cmr_plan *plan,
 
 	for (i = 0; error == 0 && i < plan->scopes.len; i++) {
 		const struct cmr_scope_change *sc = plan->scopes.items[i];
-		bool group = sc->kind == CMR_SCOPE_GROUP ||
-		             sc->kind == CMR_SCOPE_MGMT_GROUP;
+		bool group = cmr_scope_is_group(sc->scope.kind);
 
 		if (!in_section(sc, mgmt, cluster))
 			continue;
-		if (!prev || !same_str(sc->service, prev->service))
+		if (!prev || !same_str(sc->scope.service, prev->scope.service))
 			service_header(o, sc);
 		prev = sc;
 		if (group)
 			cmr_buf_addf(o->b, "    role config group %s\n",
-			             sc->group ? sc->group : "?");
+			             sc->scope.group ? sc->scope.group : "?");
 		error = render_changes(o, sc, group ? 6 : 4, err);
 	}
 	return error;
@@ -478,7 +482,7 @@ static const char *next_cluster(const struct cmr_plan *plan, const char *prev)
 
 			if (!is_cluster_scope(sc) || sc->changes.len == 0)
 				continue;
-			c = sc->cluster;
+			c = sc->scope.cluster;
 		}
 		if (!c || (prev && strcmp(c, prev) <= 0))
 			continue;
@@ -502,13 +506,13 @@ static int render_sections(struct out *o, const struct cmr_plan *plan,
 
 		if (sc->changes.len == 0)
 			continue;
-		cm |= sc->kind == CMR_SCOPE_CM;
+		cm |= sc->scope.kind == CMR_SCOPE_CM;
 		mgmt |= is_mgmt_scope(sc);
 	}
 	if (cm) {
 		section(o, "Cloudera Manager settings", NULL);
 		for (i = 0; error == 0 && i < plan->scopes.len; i++)
-			if (plan->scopes.items[i]->kind == CMR_SCOPE_CM)
+			if (plan->scopes.items[i]->scope.kind == CMR_SCOPE_CM)
 				error = render_changes(o, plan->scopes.items[i],
 				                       2, err);
 		if (plan->refresh_parcel_repos)

@@ -10,6 +10,7 @@
  */
 #include "fake_transport.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +44,17 @@ struct cmr_fake_transport {
 	unsigned wave_count; /* waves received */
 	char *failures;      /* one problem per line */
 	size_t failures_len;
+	/* Clones (cmr_fake_transport_allow_clone) send through this one,
+	 * one wave at a time. */
+	bool cloneable;
+	pthread_mutex_t mu;
+	size_t clones; /* made so far */
+};
+
+/* A clone: its own transport object, the parent's script. */
+struct fake_clone {
+	struct cmr_transport base; /* first: cmr_container_of */
+	struct cmr_fake_transport *parent;
 };
 
 /* ----------------------------------------------------------------------
@@ -427,13 +439,90 @@ static void fake_free(struct cmr_transport *t)
 	free(f->exp);
 	free(f->sent);
 	free(f->failures);
+	pthread_mutex_destroy(&f->mu);
 	free(f);
 }
 
-static const struct cmr_transport_ops fake_ops = {
-	fake_send_all, fake_free,
-	NULL, /* no clone: executor lanes run one after the other */
+static int fake_send_locked(struct cmr_transport *t,
+                            const struct cmr_http_request *req,
+                            struct cmr_http_response *resp, size_t n,
+                            struct cmr_error *err)
+{
+	struct cmr_fake_transport *f =
+	        cmr_container_of(t, struct cmr_fake_transport, base);
+	int rc;
+
+	pthread_mutex_lock(&f->mu);
+	rc = fake_send_all(t, req, resp, n, err);
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+static int clone_send_all(struct cmr_transport *t,
+                          const struct cmr_http_request *req,
+                          struct cmr_http_response *resp, size_t n,
+                          struct cmr_error *err)
+{
+	struct fake_clone *c = cmr_container_of(t, struct fake_clone, base);
+
+	return fake_send_locked(&c->parent->base, req, resp, n, err);
+}
+
+static void clone_free(struct cmr_transport *t)
+{
+	free(t ? cmr_container_of(t, struct fake_clone, base) : NULL);
+}
+
+static int fake_clone(struct cmr_transport **out, struct cmr_transport *t,
+                      struct cmr_error *err);
+
+static const struct cmr_transport_ops clone_ops = {
+	clone_send_all,
+	clone_free,
+	fake_clone,
 };
+
+static int fake_clone(struct cmr_transport **out, struct cmr_transport *t,
+                      struct cmr_error *err)
+{
+	struct cmr_fake_transport *f;
+	struct fake_clone *c;
+
+	if (t->ops == &clone_ops)
+		f = cmr_container_of(t, struct fake_clone, base)->parent;
+	else
+		f = cmr_container_of(t, struct cmr_fake_transport, base);
+	if (!f->cloneable)
+		return cmr_error_set(err, CMR_ENOTSUP,
+		                     "the fake transport cannot be cloned");
+	c = xrealloc(NULL, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->base.ops = &clone_ops;
+	c->parent = f;
+	pthread_mutex_lock(&f->mu);
+	f->clones++;
+	pthread_mutex_unlock(&f->mu);
+	*out = &c->base;
+	return 0;
+}
+
+/* Without cmr_fake_transport_allow_clone, clone says CMR_ENOTSUP: the
+ * executor's lanes then run one after the other. */
+static const struct cmr_transport_ops fake_ops = {
+	fake_send_locked,
+	fake_free,
+	fake_clone,
+};
+
+void cmr_fake_transport_allow_clone(struct cmr_fake_transport *f)
+{
+	f->cloneable = true;
+}
+
+size_t cmr_fake_transport_clones(const struct cmr_fake_transport *f)
+{
+	return f->clones;
+}
 
 struct cmr_fake_transport *cmr_fake_transport_new(void)
 {
@@ -442,6 +531,8 @@ struct cmr_fake_transport *cmr_fake_transport_new(void)
 	memset(f, 0, sizeof(*f));
 	f->base.ops = &fake_ops;
 	f->cur_wave = 1;
+	if (pthread_mutex_init(&f->mu, NULL) != 0)
+		abort();
 	return f;
 }
 

@@ -110,6 +110,19 @@ int cmr_fake_transport_verify(struct cmr_fake_transport *f,
 /* All the problems recorded so far, one per line ("" when none). */
 const char *cmr_fake_transport_failures(const struct cmr_fake_transport *f);
 
+/*
+ * Lets the fake be cloned (cmr_transport_clone, cmr_client_dup): each
+ * clone is a transport of its own that sends through f's script, one
+ * wave at a time under f's mutex, from any thread.  Free the clones before
+ * f.  Expectations for threads should use CMR_FAKE_ANY_WAVE: their waves
+ * interleave in no set order.  Without this call cloning fails with
+ * CMR_ENOTSUP, as for a transport that cannot be cloned.
+ */
+void cmr_fake_transport_allow_clone(struct cmr_fake_transport *f);
+
+/* How many clones were made. */
+size_t cmr_fake_transport_clones(const struct cmr_fake_transport *f);
+
 /* Number of waves (send_all calls with n > 0) and requests received. */
 size_t cmr_fake_transport_waves(const struct cmr_fake_transport *f);
 size_t cmr_fake_transport_requests(const struct cmr_fake_transport *f);

@@ -48,11 +48,11 @@ static struct cmr_scope_change *scope(struct cmr_plan *p,
 {
 	struct cmr_scope_change *sc = alloc(p, sizeof(*sc));
 
-	sc->kind = kind;
-	sc->cluster = dup(p, cluster);
-	sc->service = dup(p, service);
+	sc->scope.kind = kind;
+	sc->scope.cluster = dup(p, cluster);
+	sc->scope.service = dup(p, service);
 	sc->service_type = dup(p, type);
-	sc->group = dup(p, group);
+	sc->scope.group = dup(p, group);
 	assert_int_equal(cmr_vec_push(&p->scopes, sc), 0);
 	return sc;
 }
@@ -83,7 +83,10 @@ static struct cmr_change *secret(struct cmr_plan *p,
 
 	c->sensitive = true;
 	c->secret = st;
-	c->secret_source = dup(p, source);
+	if (source)
+		assert_int_equal(
+		        cmr_value_ref_parse(&c->secret_source, dup(p, source)),
+		        0);
 	return c;
 }
 

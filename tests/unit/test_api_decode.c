@@ -80,8 +80,8 @@ static const char *value_of(const struct cmr_config *cfg, const char *name)
 static void test_api_decode__builds_paths(void **state)
 {
 	struct fixture *fx = *state;
-	struct cmr_api_scope s = { CMR_API_SCOPE_GROUP, "Cluster 1", "hdfs",
-		                   "hdfs-DATANODE-BASE" };
+	struct cmr_scope s = { CMR_SCOPE_GROUP, "Cluster 1", "hdfs",
+		               "hdfs-DATANODE-BASE" };
 
 	assert_cmr_ok(cmr_api_build_version(&fx->buf), &fx->err);
 	assert_string_equal(fx->buf.ptr, "/api/version");
@@ -117,22 +117,22 @@ static void test_api_decode__builds_paths(void **state)
 	        fx->buf.ptr,
 	        "/api/v45/clusters/Cluster%201/services/hdfs/roleConfigGroups/hdfs-DATANODE-BASE/config?view=full");
 	cmr_buf_reset(&fx->buf);
-	s.kind = CMR_API_SCOPE_SERVICE;
+	s.kind = CMR_SCOPE_SERVICE;
 	assert_cmr_ok(cmr_api_build_config(&fx->buf, 45, &s, NULL), &fx->err);
 	assert_string_equal(
 	        fx->buf.ptr,
 	        "/api/v45/clusters/Cluster%201/services/hdfs/config");
 	cmr_buf_reset(&fx->buf);
-	s.kind = CMR_API_SCOPE_CM;
+	s.kind = CMR_SCOPE_CM;
 	assert_cmr_ok(cmr_api_build_config(&fx->buf, 45, &s, "full"), &fx->err);
 	assert_string_equal(fx->buf.ptr, "/api/v45/cm/config?view=full");
 	cmr_buf_reset(&fx->buf);
-	s.kind = CMR_API_SCOPE_MGMT;
+	s.kind = CMR_SCOPE_MGMT;
 	assert_cmr_ok(cmr_api_build_config(&fx->buf, 45, &s, "full"), &fx->err);
 	assert_string_equal(fx->buf.ptr,
 	                    "/api/v45/cm/service/config?view=full");
 	cmr_buf_reset(&fx->buf);
-	s.kind = CMR_API_SCOPE_MGMT_GROUP;
+	s.kind = CMR_SCOPE_MGMT_GROUP;
 	s.group = "mgmt-HOSTMONITOR-BASE";
 	assert_cmr_ok(cmr_api_build_config(&fx->buf, 45, &s, "full"), &fx->err);
 	assert_string_equal(
@@ -149,18 +149,18 @@ static void test_api_decode__builds_paths(void **state)
 static void test_api_decode__scope_keys(void **state)
 {
 	struct fixture *fx = *state;
-	struct cmr_api_scope s = { CMR_API_SCOPE_GROUP, "a/b", "hdfs", "g" };
+	struct cmr_scope s = { CMR_SCOPE_GROUP, "a/b", "hdfs", "g" };
 
-	assert_cmr_ok(cmr_api_scope_key(&fx->buf, &s), &fx->err);
+	assert_cmr_ok(cmr_scope_key(&fx->buf, &s), &fx->err);
 	assert_string_equal(fx->buf.ptr, "a%2Fb/hdfs/g");
 	cmr_buf_reset(&fx->buf);
-	s.kind = CMR_API_SCOPE_CM;
-	assert_cmr_ok(cmr_api_scope_key(&fx->buf, &s), &fx->err);
+	s.kind = CMR_SCOPE_CM;
+	assert_cmr_ok(cmr_scope_key(&fx->buf, &s), &fx->err);
 	assert_string_equal(fx->buf.ptr, "cm");
 	cmr_buf_reset(&fx->buf);
-	s.kind = CMR_API_SCOPE_MGMT_GROUP;
+	s.kind = CMR_SCOPE_MGMT_GROUP;
 	s.group = "mgmt-X-BASE";
-	assert_cmr_ok(cmr_api_scope_key(&fx->buf, &s), &fx->err);
+	assert_cmr_ok(cmr_scope_key(&fx->buf, &s), &fx->err);
 	assert_string_equal(fx->buf.ptr, "mgmt/mgmt-X-BASE");
 }
 
@@ -909,11 +909,11 @@ static void test_api_decode__full_scopes_none_needed(void **state)
 	                                  CMR_READ_ALL_PARAMS, &fx->err),
 	              &fx->err);
 	assert_int_equal(l.len, 4);
-	assert_int_equal(l.items[0].kind, CMR_API_SCOPE_CM);
-	assert_int_equal(l.items[1].kind, CMR_API_SCOPE_MGMT);
-	assert_int_equal(l.items[2].kind, CMR_API_SCOPE_SERVICE);
+	assert_int_equal(l.items[0].kind, CMR_SCOPE_CM);
+	assert_int_equal(l.items[1].kind, CMR_SCOPE_MGMT);
+	assert_int_equal(l.items[2].kind, CMR_SCOPE_SERVICE);
 	assert_string_equal(l.items[2].service, "hdfs");
-	assert_int_equal(l.items[3].kind, CMR_API_SCOPE_GROUP);
+	assert_int_equal(l.items[3].kind, CMR_SCOPE_GROUP);
 	assert_string_equal(l.items[3].group, "hdfs-DATANODE-BASE");
 	cmr_api_scope_list_release(&l);
 	cmr_state_free(d.desired);
@@ -940,9 +940,9 @@ static void test_api_decode__full_scopes_unset_keys(void **state)
 	assert_cmr_ok(cmr_api_full_scopes(&l, d.desired, fx->live, 0, &fx->err),
 	              &fx->err);
 	assert_int_equal(l.len, 2);
-	assert_int_equal(l.items[0].kind, CMR_API_SCOPE_SERVICE);
+	assert_int_equal(l.items[0].kind, CMR_SCOPE_SERVICE);
 	assert_string_equal(l.items[0].cluster, "Cluster 1");
-	assert_int_equal(l.items[1].kind, CMR_API_SCOPE_GROUP);
+	assert_int_equal(l.items[1].kind, CMR_SCOPE_GROUP);
 	cmr_api_scope_list_release(&l);
 	/* NO_PARAMS: nothing */
 	assert_cmr_ok(cmr_api_full_scopes(&l, d.desired, fx->live,
@@ -972,10 +972,10 @@ static void test_api_decode__fallback_scopes(void **state)
 	/* cm, mgmt, hdfs, hdfs-DATANODE-BASE, nogroup (nosvc and Missing
 	 * are known to be absent) */
 	assert_int_equal(l.len, 5);
-	assert_int_equal(l.items[0].kind, CMR_API_SCOPE_CM);
-	assert_int_equal(l.items[1].kind, CMR_API_SCOPE_MGMT);
-	assert_int_equal(l.items[2].kind, CMR_API_SCOPE_SERVICE);
-	assert_int_equal(l.items[3].kind, CMR_API_SCOPE_GROUP);
+	assert_int_equal(l.items[0].kind, CMR_SCOPE_CM);
+	assert_int_equal(l.items[1].kind, CMR_SCOPE_MGMT);
+	assert_int_equal(l.items[2].kind, CMR_SCOPE_SERVICE);
+	assert_int_equal(l.items[3].kind, CMR_SCOPE_GROUP);
 	assert_string_equal(l.items[3].group, "hdfs-DATANODE-BASE");
 	assert_string_equal(l.items[4].group, "nogroup");
 	cmr_api_scope_list_release(&l);

@@ -377,10 +377,10 @@ scope(struct cmr_plan *p, enum cmr_scope_kind kind, const char *service)
 	struct cmr_scope_change *s = cmr_arena_alloc(&p->arena, sizeof(*s));
 
 	assert_non_null(s);
-	s->kind = kind;
+	s->scope.kind = kind;
 	if (service) {
-		s->cluster = "Cluster 1";
-		s->service = service;
+		s->scope.cluster = "Cluster 1";
+		s->scope.service = service;
 		s->service_type = "HDFS";
 	}
 	assert_int_equal(cmr_vec_push(&p->scopes, s), 0);
@@ -550,9 +550,9 @@ static void add_cluster(struct cmr_plan *p, const char *cluster,
 	assert_non_null(s);
 	assert_non_null(rs);
 	assert_int_equal(cmr_vec_push(&p->clusters, cluster), 0);
-	s->kind = CMR_SCOPE_SERVICE;
-	s->cluster = cluster;
-	s->service = service;
+	s->scope.kind = CMR_SCOPE_SERVICE;
+	s->scope.cluster = cluster;
+	s->scope.service = service;
 	s->service_type = "HDFS";
 	assert_int_equal(
 	        cmr_vec_push(&s->changes, change(p, "dfs_replication", "2")),
@@ -822,10 +822,16 @@ static void test_exec__desired_from_plan(void **state)
 	struct cmr_state *d = NULL;
 	struct cmr_error err = CMR_ERROR_INIT;
 	struct cmr_fingerprint fp = { "Cluster%2F2/svc/grp", "00" };
+	/* A secret's fingerprint names a setting, not a cluster: it adds
+	 * nothing (its scope has a fingerprint of its own). */
+	struct cmr_fingerprint sfp = { "secret:Cluster 1/hive/pw", "00" };
+	struct cmr_fingerprint pfp = { "parcels:Cluster%2F3", "00" };
 	const struct cmr_cluster *c;
 
 	(void)state;
 	assert_int_equal(cmr_vec_push(&plan->fingerprints, &fp), 0);
+	assert_int_equal(cmr_vec_push(&plan->fingerprints, &sfp), 0);
+	assert_int_equal(cmr_vec_push(&plan->fingerprints, &pfp), 0);
 	assert_cmr_ok(cmr_exec_desired_from_plan(&d, plan, &err), &err);
 	assert_string_equal(
 	        cmr_config_find(&d->manager.config, "PARCEL_UPDATE_FREQ")
@@ -840,6 +846,11 @@ static void test_exec__desired_from_plan(void **state)
 	assert_non_null(c);
 	assert_non_null(cmr_service_find_group(
 	        cmr_cluster_find_service(c, "svc"), "grp"));
+	assert_non_null(cmr_state_find_cluster(d, "Cluster/3"));
+	assert_null(cmr_state_find_cluster(d, "secret:Cluster 1"));
+	c = cmr_state_find_cluster(d, "Cluster 1");
+	assert_null(cmr_cluster_find_service(c, "hive"));
+	assert_int_equal(d->clusters.len, 3);
 	cmr_state_free(d);
 	cmr_plan_free(plan);
 }
@@ -889,7 +900,8 @@ static void test_exec__secret_written_recorded_never_shown(void **state)
 	ch->new_value = NULL;
 	ch->sensitive = true;
 	ch->secret = CMR_SECRET_FORCED;
-	ch->secret_source = "env HIVE_DB_PW";
+	ch->secret_source.kind = CMR_VALUE_ENV;
+	ch->secret_source.text = "HIVE_DB_PW";
 	assert_int_equal(cmr_vec_push(&s->changes, ch), 0);
 	assert_cmr_ok(cmr_state_new(&desired, CMR_STATE_DESIRED, &fx->err),
 	              &fx->err);
@@ -1027,8 +1039,8 @@ static void test_exec__lock_renewed_during_waits(void **state)
 static void test_exec__write_paths_and_bodies(void **state)
 {
 	struct cmr_buf b = CMR_BUF_INIT;
-	struct cmr_api_scope sc = { CMR_API_SCOPE_GROUP, "a/b c", "hdfs",
-		                    "hdfs-DATANODE-BASE" };
+	struct cmr_scope sc = { CMR_SCOPE_GROUP, "a/b c", "hdfs",
+		                "hdfs-DATANODE-BASE" };
 	struct cmr_api_config_item items[] = { { "k1", "v\"1" },
 		                               { "k2", NULL } };
 	struct cmr_api_tag tags[] = { { "cmrecon.lock.1", "x=y" },

@@ -647,6 +647,34 @@ static void test_load__secret_resolve(void **state)
 	cmr_buf_release(&b);
 }
 
+/* A secret file with a NUL byte is refused, naming the file, and leaves
+ * nothing of itself in the buffer. */
+static void test_load__secret_file_with_nul(void **state)
+{
+	struct fixture *f = *state;
+	struct cmr_buf b = CMR_BUF_INIT;
+	struct cmr_value file;
+	char path[512];
+	FILE *fp;
+
+	f->tmpdir = cmr_test_mkdtemp();
+	snprintf(path, sizeof(path), "%s/pw", f->tmpdir);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite("ab\0cd\n", 1, 6, fp), 6);
+	fclose(fp);
+	file.kind = CMR_VALUE_FILE;
+	file.text = path;
+	assert_int_equal(cmr_buf_adds(&b, "kept"), 0);
+	assert_cmr_fails_with(CMR_EINVAL,
+	                      cmr_secret_resolve(&b, &file, &f->err), &f->err);
+	assert_non_null(strstr(f->err.msg, path));
+	assert_non_null(strstr(f->err.msg, "NUL"));
+	assert_int_equal(b.len, 4);
+	assert_string_equal(b.ptr, "kept");
+	cmr_buf_release(&b);
+}
+
 /* Every allocation of ours that fails gives CMR_ENOMEM and no leak. */
 static void test_load__out_of_memory_is_reported(void **state)
 {
@@ -693,6 +721,7 @@ int main(void)
 		T(test_load__problems_are_capped_per_file),
 		T(test_load__empty_and_non_utf8_files),
 		T(test_load__secret_resolve),
+		T(test_load__secret_file_with_nul),
 		T(test_load__out_of_memory_is_reported),
 #undef T
 	};

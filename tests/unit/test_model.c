@@ -529,6 +529,130 @@ static void test_model__out_of_memory_is_reported(void **state)
 	assert_true(failures > 0);
 }
 
+/* ----------------------------------------------------------------------
+ * Scopes
+ */
+
+/* Every kind's key reads back as the same scope; names with '/' and '%'
+ * survive; the label is the unescaped form. */
+static void test_model__scope_keys_round_trip(void **state)
+{
+	static const struct cmr_scope scopes[] = {
+		{ CMR_SCOPE_CM, NULL, NULL, NULL },
+		{ CMR_SCOPE_MGMT, NULL, NULL, NULL },
+		{ CMR_SCOPE_MGMT_GROUP, NULL, NULL, "mgmt-HOSTMONITOR-BASE" },
+		{ CMR_SCOPE_SERVICE, "Cluster 1", "hdfs", NULL },
+		{ CMR_SCOPE_GROUP, "a/b%c", "s/1", "g%2F" },
+	};
+	static const char *const keys[] = {
+		"cm",
+		"mgmt",
+		"mgmt/mgmt-HOSTMONITOR-BASE",
+		"Cluster 1/hdfs",
+		"a%2Fb%25c/s%2F1/g%252F",
+	};
+	static const char *const labels[] = {
+		"CM",
+		"mgmt",
+		"mgmt/mgmt-HOSTMONITOR-BASE",
+		"Cluster 1/hdfs",
+		"a/b%c/s/1/g%2F",
+	};
+	struct cmr_arena a;
+	size_t i;
+
+	(void)state;
+	cmr_arena_init(&a);
+	for (i = 0; i < CMR_ARRAY_SIZE(scopes); i++) {
+		struct cmr_buf key = CMR_BUF_INIT;
+		struct cmr_buf label = CMR_BUF_INIT;
+		struct cmr_scope back;
+		struct cmr_error err = CMR_ERROR_INIT;
+
+		assert_int_equal(cmr_scope_key(&key, &scopes[i]), 0);
+		assert_string_equal(key.ptr, keys[i]);
+		assert_int_equal(cmr_scope_label(&label, &scopes[i]), 0);
+		assert_string_equal(label.ptr, labels[i]);
+		assert_cmr_ok(cmr_scope_from_key(&back, &a, key.ptr, &err),
+		              &err);
+		assert_true(cmr_scope_equal(&back, &scopes[i]));
+		cmr_buf_release(&key);
+		cmr_buf_release(&label);
+	}
+	cmr_arena_release(&a);
+}
+
+static void test_model__scope_bad_keys(void **state)
+{
+	static const char *const bad[] = {
+		"", "/", "c", "c//g", "c/s/g/x", "mgmt/", "c/s/", "/s",
+	};
+	struct cmr_arena a;
+	size_t i;
+
+	(void)state;
+	cmr_arena_init(&a);
+	for (i = 0; i < CMR_ARRAY_SIZE(bad); i++) {
+		struct cmr_scope s;
+		struct cmr_error err = CMR_ERROR_INIT;
+
+		assert_cmr_fails_with(CMR_EINVAL,
+		                      cmr_scope_from_key(&s, &a, bad[i], &err),
+		                      &err);
+	}
+	cmr_arena_release(&a);
+}
+
+/* Finding a scope's config and adding one are the same walk. */
+static void test_model__scope_config(void **state)
+{
+	struct cmr_state *st = NULL;
+	struct cmr_config *cfg = NULL;
+	struct cmr_error err = CMR_ERROR_INIT;
+	const struct cmr_scope g = { CMR_SCOPE_GROUP, "C", "hdfs", "dn" };
+	const struct cmr_scope mg = { CMR_SCOPE_MGMT_GROUP, NULL, NULL, "hm" };
+	const struct cmr_scope cm = { CMR_SCOPE_CM, NULL, NULL, NULL };
+
+	(void)state;
+	assert_cmr_ok(cmr_state_new(&st, CMR_STATE_DESIRED, &err), &err);
+	assert_null(cmr_scope_find_config(st, &g));
+	assert_null(cmr_scope_find_config(st, &mg));
+	assert_ptr_equal(cmr_scope_find_config(st, &cm), &st->manager.config);
+	assert_cmr_ok(cmr_scope_add_config(&cfg, st, &g, &err), &err);
+	assert_ptr_equal(cmr_scope_find_config(st, &g), cfg);
+	assert_ptr_equal(
+	        cfg, &cmr_service_find_group(
+	                      cmr_cluster_find_service(
+	                              cmr_state_find_cluster(st, "C"), "hdfs"),
+	                      "dn")
+	                      ->config);
+	assert_cmr_ok(cmr_scope_add_config(&cfg, st, &mg, &err), &err);
+	assert_ptr_equal(cmr_scope_find_config(st, &mg), cfg);
+	cmr_state_free(st);
+}
+
+/* Secret references: "env NAME" / "file PATH" both ways. */
+static void test_model__secret_ref_text(void **state)
+{
+	struct cmr_value v = { CMR_VALUE_FILE, "a b/pw" };
+	struct cmr_value back;
+	struct cmr_value lit = { CMR_VALUE_TEXT, "x" };
+	struct cmr_buf b = CMR_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(cmr_value_ref_text(&b, &v), 0);
+	assert_string_equal(b.ptr, "file a b/pw");
+	assert_int_equal(cmr_value_ref_parse(&back, b.ptr), 0);
+	assert_true(cmr_value_equal(&back, &v));
+	assert_int_equal(cmr_value_ref_parse(&back, "env X"), 0);
+	assert_int_equal(back.kind, CMR_VALUE_ENV);
+	assert_string_equal(back.text, "X");
+	assert_int_equal(cmr_value_ref_parse(&back, "env "), CMR_EINVAL);
+	assert_int_equal(cmr_value_ref_parse(&back, "X"), CMR_EINVAL);
+	assert_int_equal(cmr_value_ref_text(&b, &lit), CMR_EINVAL);
+	cmr_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +678,10 @@ int main(void)
 		T(test_model__parcels_sort_by_product_then_version),
 		T(test_model__live_fields_and_mgmt),
 		T(test_model__out_of_memory_is_reported),
+		T(test_model__scope_keys_round_trip),
+		T(test_model__scope_bad_keys),
+		T(test_model__scope_config),
+		T(test_model__secret_ref_text),
 #undef T
 	};
 

@@ -118,11 +118,17 @@ static struct cmr_param *param(struct fixture *f, const char *cluster,
                                const char *service, const char *group,
                                const char *name, const char *def)
 {
+	struct cmr_scope sc = { !cluster ? (group     ? CMR_SCOPE_MGMT_GROUP
+		                            : service ? CMR_SCOPE_MGMT
+		                                      : CMR_SCOPE_CM)
+		                : group  ? CMR_SCOPE_GROUP
+		                         : CMR_SCOPE_SERVICE,
+		                cluster, service, group };
 	struct cmr_buf key = CMR_BUF_INIT;
 	struct cmr_scope_params *sp;
 	struct cmr_param *prm;
 
-	assert_int_equal(cmr_scope_key(&key, cluster, service, group), 0);
+	assert_int_equal(cmr_scope_key(&key, &sc), 0);
 	assert_cmr_ok(cmr_params_add_scope(&sp, f->params, key.ptr, NULL),
 	              NULL);
 	assert_cmr_ok(cmr_scope_add_param(&prm, f->params, sp, name, NULL),
@@ -228,7 +234,8 @@ static void test_plan__update_set_reset_and_default(void **state)
 	build(f);
 	dump_notes(f);
 	assert_int_equal(f->plan->scopes.len, 1);
-	assert_int_equal(f->plan->scopes.items[0]->kind, CMR_SCOPE_SERVICE);
+	assert_int_equal(f->plan->scopes.items[0]->scope.kind,
+	                 CMR_SCOPE_SERVICE);
 	assert_int_equal(f->plan->scopes.items[0]->changes.len, 3);
 	ch = change(f, 0, "dfs_replication");
 	assert_int_equal(ch->op, CMR_OP_UPDATE);
@@ -313,7 +320,7 @@ static void test_plan__prune_resets_unnamed_but_not_sensitive(void **state)
 	assert_int_equal(change(f, 0, "b")->op, CMR_OP_RESET);
 	assert_null(change(f, 0, "hive_metastore_database_password"));
 	assert_null(change(f, 0, "zookeeper_service"));
-	assert_string_equal(f->plan->scopes.items[1]->group,
+	assert_string_equal(f->plan->scopes.items[1]->scope.group,
 	                    "hive-HIVESERVER2-BASE");
 	assert_true(change(f, 1, "hs2_x")->pruned);
 }
@@ -399,13 +406,15 @@ static void test_plan__secrets_compared_through_records(void **state)
 	ch = change(f, 0, "new_password");
 	assert_int_equal(ch->secret, CMR_SECRET_NEW);
 	assert_int_equal(ch->op, CMR_OP_SET);
-	assert_string_equal(ch->secret_source, "env A");
+	assert_int_equal(ch->secret_source.kind, CMR_VALUE_ENV);
+	assert_string_equal(ch->secret_source.text, "A");
 	assert_null(ch->new_value);
 	assert_true(ch->sensitive);
 	assert_null(change(f, 0, "same_password"));
 	ch = change(f, 0, "rotated_password");
 	assert_int_equal(ch->secret, CMR_SECRET_ROTATED);
-	assert_string_equal(ch->secret_source, "file pw.txt");
+	assert_int_equal(ch->secret_source.kind, CMR_VALUE_FILE);
+	assert_string_equal(ch->secret_source.text, "pw.txt");
 	ch = change(f, 0, "unrecorded_password");
 	assert_int_equal(ch->secret, CMR_SECRET_UNVERIFIED);
 	cmr_plan_summarize(&s, f->plan);
@@ -540,7 +549,7 @@ static void test_plan__unknown_parcel_names_repo_setting(void **state)
 	assert_int_equal(f->plan->parcels.len, 1);
 	assert_true(f->plan->parcels.items[0]->needs_repo_refresh);
 	assert_true(f->plan->refresh_parcel_repos);
-	assert_int_equal(f->plan->scopes.items[0]->kind, CMR_SCOPE_CM);
+	assert_int_equal(f->plan->scopes.items[0]->scope.kind, CMR_SCOPE_CM);
 }
 
 /* --- restarts ----------------------------------------------------------- */
@@ -738,7 +747,7 @@ static void test_plan__target_limits_the_plan(void **state)
 	f->opt.ntargets = 1;
 	build(f);
 	assert_int_equal(f->plan->scopes.len, 1);
-	assert_string_equal(f->plan->scopes.items[0]->group,
+	assert_string_equal(f->plan->scopes.items[0]->scope.group,
 	                    "hdfs-DATANODE-BASE");
 	assert_int_equal(f->plan->targets.len, 1);
 	/* A target that names nothing in the file is refused. */
@@ -767,10 +776,11 @@ static void test_plan__cm_settings_and_mgmt(void **state)
 	grp(f->live, lm, "mgmt-HOSTMONITOR-BASE", "HOSTMONITOR");
 	build(f);
 	assert_int_equal(f->plan->scopes.len, 2);
-	assert_int_equal(f->plan->scopes.items[0]->kind, CMR_SCOPE_CM);
+	assert_int_equal(f->plan->scopes.items[0]->scope.kind, CMR_SCOPE_CM);
 	assert_int_equal(change(f, 0, "PARCEL_UPDATE_FREQ")->effect,
 	                 CMR_EFFECT_NONE);
-	assert_int_equal(f->plan->scopes.items[1]->kind, CMR_SCOPE_MGMT_GROUP);
+	assert_int_equal(f->plan->scopes.items[1]->scope.kind,
+	                 CMR_SCOPE_MGMT_GROUP);
 	assert_int_equal(f->plan->restarts.len, 1);
 	assert_string_equal(f->plan->restarts.items[0]->service, "mgmt");
 	assert_null(f->plan->restarts.items[0]->cluster);

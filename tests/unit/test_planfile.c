@@ -72,7 +72,7 @@ static void test_planfile__odd_strings_round_trip(void **state)
 	(void)state;
 	c->new_value = odd;
 	c->key = odd;
-	p->scopes.items[3]->service = odd;
+	p->scopes.items[3]->scope.service = odd;
 	p->notes.items[0]->message = odd;
 	p->cm_url = odd;
 	check_round_trip(p);
@@ -102,7 +102,7 @@ static void test_planfile__read_keeps_every_field(void **state)
 	assert_int_equal(q->targets.len, 2);
 	assert_true(q->refresh_parcel_repos);
 	assert_int_equal(q->scopes.len, p->scopes.len);
-	assert_int_equal(q->scopes.items[0]->kind, CMR_SCOPE_CM);
+	assert_int_equal(q->scopes.items[0]->scope.kind, CMR_SCOPE_CM);
 	c = q->scopes.items[0]->changes.items[0];
 	assert_string_equal(c->key, "PARCEL_UPDATE_FREQ");
 	assert_int_equal(c->op, CMR_OP_UPDATE);

@@ -41,41 +41,16 @@
 #define CMR_API_TAGS_PAGE 1000u
 
 /* ======================================================================
- * Configuration scopes
- *
- * A scope is one place settings live: CM itself, the management service
- * or one of its role config groups, a service, or a role config group.
- * Names are borrowed from whoever made the scope.
+ * Configuration scopes (struct cmr_scope, model.h)
  */
 
-enum cmr_api_scope_kind {
-	CMR_API_SCOPE_CM = 0,     /* /cm/config */
-	CMR_API_SCOPE_MGMT,       /* /cm/service/config */
-	CMR_API_SCOPE_MGMT_GROUP, /* /cm/service/roleConfigGroups/G/config */
-	CMR_API_SCOPE_SERVICE,    /* /clusters/C/services/S/config */
-	CMR_API_SCOPE_GROUP,      /* .../services/S/roleConfigGroups/G/config */
-};
-
-struct cmr_api_scope {
-	enum cmr_api_scope_kind kind;
-	const char *cluster; /* SERVICE, GROUP */
-	const char *service; /* SERVICE, GROUP */
-	const char *group;   /* MGMT_GROUP, GROUP */
-};
-
 struct cmr_api_scope_list {
-	struct cmr_api_scope *items;
+	struct cmr_scope *items;
 	size_t len, alloc;
 };
 
 /* Frees the list's array (not the names); the list is empty afterwards. */
 void cmr_api_scope_list_release(struct cmr_api_scope_list *l);
-
-/*
- * The params.h scope key of a scope ("cm", "mgmt", "mgmt/G", "C/S",
- * "C/S/G"), appended to out.  0 or CMR_ENOMEM.
- */
-int cmr_api_scope_key(struct cmr_buf *out, const struct cmr_api_scope *s);
 
 /*
  * The scopes whose `view=full` metadata the planner needs (step 3 of the
@@ -143,7 +118,7 @@ int cmr_api_build_groups(struct cmr_buf *out, unsigned version,
 /* The config path of a scope, with "?view=VIEW" unless view is NULL
  * ("summary", "full", ...). */
 int cmr_api_build_config(struct cmr_buf *out, unsigned version,
-                         const struct cmr_api_scope *scope, const char *view);
+                         const struct cmr_scope *scope, const char *view);
 
 /* ======================================================================
  * Decoders

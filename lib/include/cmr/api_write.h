@@ -52,7 +52,7 @@ struct cmr_api_config_item {
 
 /* The scope's config path with "?message=MESSAGE" (percent-encoded). */
 int cmr_api_build_config_put(struct cmr_buf *out, unsigned version,
-                             const struct cmr_api_scope *scope,
+                             const struct cmr_scope *scope,
                              const char *message);
 
 /* {"items":[{"name":N,"value":V|null},...]} (ApiConfigList; also a valid

@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "cmr/arena.h"
+#include "cmr/buf.h"
 #include "cmr/common.h"
 #include "cmr/error.h"
 
@@ -120,6 +121,23 @@ bool cmr_value_is_bool(const struct cmr_value *v);
 
 /* "text", "reset", "env", "file". */
 const char *cmr_value_kind_name(enum cmr_value_kind kind);
+
+/* True for a secret reference: kind CMR_VALUE_ENV or CMR_VALUE_FILE. */
+bool cmr_value_is_ref(const struct cmr_value *v);
+
+/*
+ * A secret reference as one line of text, "env NAME" or "file PATH" --
+ * where the secret comes from, never its value -- appended to out (the
+ * spelling of plans and plan files).  0, CMR_EINVAL (not a reference),
+ * CMR_ENOMEM.
+ */
+int cmr_value_ref_text(struct cmr_buf *out, const struct cmr_value *ref);
+
+/*
+ * Reads "env NAME" / "file PATH" back into *out; its text points into s.
+ * 0, or CMR_EINVAL for any other text (or an empty name).
+ */
+int cmr_value_ref_parse(struct cmr_value *out, const char *s);
 
 /*
  * The offline secret rule of `validate` (DESIGN.md "Secrets by name"): true
@@ -510,6 +528,96 @@ int cmr_config_set_text(struct cmr_config_entry **out, struct cmr_state *st,
                         struct cmr_config *cfg, const char *name,
                         const char *text, bool sensitive,
                         struct cmr_error *err);
+
+/* ======================================================================
+ * Scopes
+ *
+ * A scope is one place settings live in CM.  The same struct names it
+ * everywhere: the planner's changes, the executor's writes, lib/api's
+ * request paths, the fingerprints of plan files and export.  Names are
+ * borrowed from whoever made the scope.
+ *
+ * A scope has a key, a text that names it uniquely and round-trips
+ * (cmr_scope_key / cmr_scope_from_key):
+ *   "cm"                              CM settings (/cm/config)
+ *   "mgmt"  "mgmt/GROUP"              the management service, its groups
+ *   "CLUSTER/SERVICE"                 a service's service-wide settings
+ *   "CLUSTER/SERVICE/GROUP"           a role config group
+ * with '/' and '%' inside names written %2F and %25 (the escaping
+ * --target uses), and a label for people (cmr_scope_label): the same
+ * without the escaping, and "CM" for the CM scope.
+ */
+
+enum cmr_scope_kind {
+	CMR_SCOPE_CM = 0,     /* /cm/config */
+	CMR_SCOPE_MGMT,       /* /cm/service/config */
+	CMR_SCOPE_MGMT_GROUP, /* /cm/service/roleConfigGroups/{g}/config */
+	CMR_SCOPE_SERVICE,    /* /clusters/{c}/services/{s}/config */
+	CMR_SCOPE_GROUP,      /* .../roleConfigGroups/{g}/config */
+};
+
+/* "cm", "mgmt", "mgmt-group", "service", "group" (the JSON spelling). */
+const char *cmr_scope_kind_name(enum cmr_scope_kind kind);
+int cmr_scope_kind_parse(enum cmr_scope_kind *out,
+                         const char *s) CMR_WARN_UNUSED;
+
+struct cmr_scope {
+	enum cmr_scope_kind kind;
+	const char *cluster; /* SERVICE, GROUP; else NULL */
+	/* SERVICE, GROUP; for the MGMT kinds the management service's name
+	 * when known (a desired state does not give it), else NULL */
+	const char *service;
+	const char *group; /* MGMT_GROUP, GROUP; else NULL */
+};
+
+/* True when the kind's scope lives under a cluster (SERVICE, GROUP). */
+bool cmr_scope_in_cluster(enum cmr_scope_kind kind);
+
+/* True when the kind's scope is a role config group (MGMT_GROUP, GROUP). */
+bool cmr_scope_is_group(enum cmr_scope_kind kind);
+
+/* True when a and b name the same scope (the mgmt service's name aside). */
+bool cmr_scope_equal(const struct cmr_scope *a, const struct cmr_scope *b);
+
+/* The scope's key (see above), appended to out.  0 or CMR_ENOMEM. */
+int cmr_scope_key(struct cmr_buf *out, const struct cmr_scope *s);
+
+/*
+ * Reads a key back into *out; the names are copied into arena `a`.
+ * Returns 0; CMR_EINVAL for a text that is not a key (an empty name, more
+ * than three segments, a cluster without a service), with a message
+ * naming it; CMR_ENOMEM.
+ */
+int cmr_scope_from_key(struct cmr_scope *out, struct cmr_arena *a,
+                       const char *key, struct cmr_error *err);
+
+/* One name as a key segment ('/' as %2F, '%' as %25), appended. */
+int cmr_scope_escape(struct cmr_buf *out, const char *name);
+
+/*
+ * One escaped name read back (*out, copied into arena a).  0; CMR_EINVAL
+ * for an empty name or one with a '/' (not one segment); CMR_ENOMEM.
+ */
+int cmr_scope_unescape(const char **out, struct cmr_arena *a, const char *seg,
+                       struct cmr_error *err);
+
+/* The scope's label ("CM", "mgmt/G", "C/S/G"), appended to out. */
+int cmr_scope_label(struct cmr_buf *out, const struct cmr_scope *s);
+
+/*
+ * The config of scope s in state st, or NULL when the state does not
+ * hold the scope.  Borrowed from st.
+ */
+const struct cmr_config *cmr_scope_find_config(const struct cmr_state *st,
+                                               const struct cmr_scope *s);
+
+/*
+ * Find or add: the config of scope s in st, creating the cluster,
+ * service and group as needed (a desired state rebuilt from a plan).
+ * *out is borrowed from st.  0, CMR_EINVAL, CMR_ENOMEM.
+ */
+int cmr_scope_add_config(struct cmr_config **out, struct cmr_state *st,
+                         const struct cmr_scope *s, struct cmr_error *err);
 
 /* ======================================================================
  * Whole-state helpers

@@ -9,13 +9,8 @@
  * lib/plan reads it.  A scope that was not read with view=full is simply
  * absent: the planner then knows only what the live values tell it.
  *
- * Scopes are identified by a scope key, built by cmr_scope_key():
- *   "cm"                              CM settings (/cm/config)
- *   "mgmt"  "mgmt/GROUP"              the management service, its groups
- *   "CLUSTER/SERVICE"                 a service's service-wide settings
- *   "CLUSTER/SERVICE/GROUP"           a role config group
- * with '/' and '%' inside names written %2F and %25, so keys are
- * unambiguous (the same escaping --target uses).
+ * Scopes are identified by their scope key (cmr_scope_key in model.h:
+ * "cm", "mgmt", "mgmt/GROUP", "CLUSTER/SERVICE", "CLUSTER/SERVICE/GROUP").
  *
  * Ownership: one arena per struct cmr_params, freed by cmr_params_free.
  * Strings passed in are copied.  Lookups return borrowed pointers.
@@ -79,15 +74,6 @@ struct cmr_params {
 /* A new, empty set; *out is the caller's (cmr_params_free).  0/ENOMEM. */
 int cmr_params_new(struct cmr_params **out, struct cmr_error *err);
 void cmr_params_free(struct cmr_params *p);
-
-/*
- * Appends the scope key for (cluster, service, group) to out.  cluster
- * NULL means CM level: service NULL gives "cm", service non-NULL gives
- * "mgmt" (the management service, whatever its name) and group adds
- * "/GROUP".  Returns 0 or CMR_ENOMEM.
- */
-int cmr_scope_key(struct cmr_buf *out, const char *cluster, const char *service,
-                  const char *group);
 
 /* Find or add the scope `key`; *out is borrowed.  0/EINVAL/ENOMEM. */
 int cmr_params_add_scope(struct cmr_scope_params **out, struct cmr_params *p,

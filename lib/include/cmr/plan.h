@@ -46,19 +46,6 @@
  * Setting changes
  */
 
-enum cmr_scope_kind {
-	CMR_SCOPE_CM = 0,     /* /cm/config */
-	CMR_SCOPE_MGMT,       /* /cm/service/config */
-	CMR_SCOPE_MGMT_GROUP, /* /cm/service/roleConfigGroups/{g}/config */
-	CMR_SCOPE_SERVICE,    /* /clusters/{c}/services/{s}/config */
-	CMR_SCOPE_GROUP,      /* .../roleConfigGroups/{g}/config */
-};
-
-/* "cm", "mgmt", "mgmt-group", "service", "group" (JSON spelling). */
-const char *cmr_scope_kind_name(enum cmr_scope_kind kind);
-int cmr_scope_kind_parse(enum cmr_scope_kind *out,
-                         const char *s) CMR_WARN_UNUSED;
-
 enum cmr_change_op {
 	CMR_OP_SET = 0, /* "+": live leaves the key unset (default) */
 	CMR_OP_UPDATE,  /* "~": live sets another value */
@@ -105,10 +92,14 @@ struct cmr_change {
 	bool sensitive;
 	enum cmr_secret_status secret;
 	/*
-	 * For a secret: where its value comes from, for the reader ("env
-	 * CM_DB_PASSWORD", "file secrets/db.pw"); never the value.
+	 * For a secret that is written: where its value comes from -- the
+	 * file's {env: NAME} (kind CMR_VALUE_ENV) or {file: PATH}
+	 * (CMR_VALUE_FILE) -- for the reader and for apply, which resolves
+	 * it again; never the value.  Otherwise kind CMR_VALUE_TEXT with
+	 * text NULL.  Shown as "env NAME" / "file PATH"
+	 * (cmr_value_ref_text).
 	 */
-	const char *secret_source;
+	struct cmr_value secret_source;
 	bool pruned;     /* a reset caused by prune: true */
 	unsigned effect; /* enum cmr_effect flags */
 	/* CM's verdict on the live value from view=full, if any. */
@@ -125,11 +116,9 @@ struct cmr_change_list {
 
 /* The changes to one scope: one PUT at apply time. */
 struct cmr_scope_change {
-	enum cmr_scope_kind kind;
-	const char *cluster;      /* NULL for CM and mgmt scopes */
-	const char *service;      /* NULL for CMR_SCOPE_CM */
+	/* Where: the names are the plan's (the mgmt service's is CM's). */
+	struct cmr_scope scope;
 	const char *service_type; /* e.g. "HDFS", "MGMT"; NULL for CM */
-	const char *group;        /* for the GROUP kinds, else NULL */
 
 	/* sorted by key; may hold only UNVERIFIED secrets */
 	struct cmr_change_list changes;
